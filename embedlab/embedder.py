@@ -1,0 +1,59 @@
+"""The one interface every model exposes, and the encode helpers shared by all of them."""
+
+from __future__ import annotations
+
+from typing import Callable, Protocol, Sequence, runtime_checkable
+
+import numpy as np
+
+Progress = Callable[[int, int], None]
+"""``progress(done, total)``: called as texts are encoded, so a UI can draw a bar."""
+
+ENCODE_FORMAT_VERSION = 1
+"""Bump when a change to tokenisation, pooling or prompting changes vectors: old cache entries stop matching."""
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """Anything with ``encode`` is an embedder; test fakes need no inheritance."""
+
+    name: str
+    dim: int
+
+    def encode(
+        self,
+        texts: Sequence[str],
+        *,
+        role: str = "document",
+        batch_size: int = 32,
+        progress: Progress | None = None,
+        normalize: bool = True,
+    ) -> np.ndarray:
+        """Return (len(texts), dim) float32; rows are unit length when ``normalize``."""
+        ...
+
+
+def l2_normalize(vectors: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return (vectors / np.maximum(norms, 1e-12)).astype(np.float32, copy=False)
+
+
+def check_texts(texts: Sequence[str]) -> list[str]:
+    if isinstance(texts, str):
+        raise TypeError("encode() takes a list of texts, not a single string; wrap it in a list.")
+    out = list(texts)
+    bad = [i for i, t in enumerate(out) if not isinstance(t, str)]
+    if bad:
+        raise TypeError(f"encode() needs strings; item {bad[0]} is {type(out[bad[0]]).__name__}.")
+    return out
+
+
+def length_sorted_batches(lengths: Sequence[int], batch_size: int) -> list[np.ndarray]:
+    """Index batches in order of decreasing length, so each batch pads to a similar length.
+
+    Longest first: the most memory-hungry batch runs at once, so an out-of-memory shows up early.
+    """
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be at least 1, got {batch_size}.")
+    order = np.argsort(-np.asarray(lengths), kind="stable")
+    return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]

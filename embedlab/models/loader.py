@@ -1,0 +1,84 @@
+"""``load_model(name)``: one entry point for every kind of model, cached encode by default."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from pathlib import Path
+
+import torch
+
+from embedlab.cache import CachedEmbedder, EmbeddingCache
+from embedlab.embedder import Progress
+from embedlab.errors import ModelLoadError
+from embedlab.models.assets import folder_fingerprint, package_file, prepare_gguf, prepare_mpnet
+from embedlab.models.registry import read_st_folder, resolve_spec
+from embedlab.models.spec import ModelSpec
+from embedlab.models.static import load_wordllama
+from embedlab.models.transformer import load_transformer
+from embedlab.paths import cache_dir, models_dir
+
+log = logging.getLogger(__name__)
+
+# Two cores here; torch's default can pick fewer threads than cores for small ops.
+torch.set_num_threads(os.cpu_count() or 1)
+
+_default_cache: EmbeddingCache | None = None
+
+
+def default_cache() -> EmbeddingCache:
+    global _default_cache
+    root = cache_dir() / "embeddings"
+    if _default_cache is None or _default_cache.root != root:
+        _default_cache = EmbeddingCache(root)
+    return _default_cache
+
+
+def model_folder(spec: ModelSpec, progress: Progress | None = None) -> Path:
+    """The local folder holding ``spec``'s weights, preparing bundled ones on first use."""
+    if spec.source == "package":
+        return package_file(*spec.location.split(":", 1))
+    if spec.source == "mpnet-parts":
+        return prepare_mpnet(spec.location, models_dir(), progress)
+    if spec.source == "gguf-package":
+        return prepare_gguf(spec.location, models_dir(), progress)
+    if spec.source == "hub":
+        from embedlab.models.registry import _hub_snapshot
+
+        return _hub_snapshot(spec.location)
+    path = Path(spec.location).expanduser()
+    if not path.is_dir():
+        raise ModelLoadError(f"Model folder {path} does not exist (model {spec.name!r}).")
+    return path
+
+
+def load_model(
+    name: str | ModelSpec,
+    *,
+    cache: bool | EmbeddingCache = True,
+    progress: Progress | None = None,
+):
+    """Load a model by name (``minilm``, ``smollm2@mean``, a folder, ``org/model``) or spec.
+
+    Returns an Embedder whose ``encode`` reuses the on-disk cache unless ``cache=False``. The
+    object also carries ``spec``, ``dim``, ``parameters``, ``max_seq_length`` and ``load_seconds``.
+    """
+    start = time.perf_counter()
+    spec = resolve_spec(name) if isinstance(name, str) else name
+    if spec.kind == "static":
+        inner = load_wordllama(spec)
+    else:
+        folder = model_folder(spec, progress)
+        backbone = read_st_folder(folder)["transformer_dir"]
+        try:
+            inner = load_transformer(spec, backbone, fingerprint=folder_fingerprint(backbone))
+        except ModelLoadError:
+            raise
+        except Exception as exc:  # transformers raises many types for "this is not a model"
+            raise ModelLoadError(f"Could not load model {spec.name!r} from {backbone}: {exc}") from None
+    inner.load_seconds = time.perf_counter() - start
+    if cache is False:
+        return inner
+    store = cache if isinstance(cache, EmbeddingCache) else default_cache()
+    return CachedEmbedder(inner, store)

@@ -1,0 +1,184 @@
+"""Turn a model name into a spec: the bundled catalog, user-added models, fine-tuned models,
+local folders and hub IDs, in that order."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from pathlib import Path
+
+from embedlab.errors import ModelLoadError
+from embedlab.models.catalog import CATALOG
+from embedlab.models.spec import ModelSpec, split_pooling
+from embedlab.paths import data_home, models_dir
+
+SPEC_FILE = "embedlab_model.json"  # written next to a fine-tuned model's weights
+_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+_ST_POOLING = {  # sentence-transformers Pooling config flag -> our pooling name
+    "pooling_mode_cls_token": "cls",
+    "pooling_mode_mean_tokens": "mean",
+    "pooling_mode_max_tokens": "max",
+    "pooling_mode_lasttoken": "last",
+    "pooling_mode_weightedmean_tokens": "weighted-mean",
+}
+
+
+def custom_models_file() -> Path:
+    return data_home() / "custom_models.json"
+
+
+def finetuned_dir() -> Path:
+    path = models_dir() / "finetuned"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def load_custom_specs() -> dict[str, ModelSpec]:
+    path = custom_models_file()
+    if not path.exists():
+        return {}
+    try:
+        entries = json.loads(path.read_text())
+        return {e["name"]: ModelSpec.from_dict(e) for e in entries}
+    except (ValueError, KeyError, TypeError):
+        return {}  # an unreadable registry must not stop the app; bundled models still work
+
+
+def save_custom_spec(spec: ModelSpec) -> None:
+    if spec.name in CATALOG:
+        raise ModelLoadError(f"{spec.name!r} is a bundled model; choose another name.")
+    specs = load_custom_specs()
+    specs[spec.name] = spec
+    _atomic_write_json(custom_models_file(), [json.loads(s.to_json()) for s in specs.values()])
+
+
+def remove_custom_spec(name: str) -> None:
+    specs = load_custom_specs()
+    specs.pop(name, None)
+    _atomic_write_json(custom_models_file(), [json.loads(s.to_json()) for s in specs.values()])
+
+
+def finetuned_specs() -> dict[str, ModelSpec]:
+    specs = {}
+    for spec_file in sorted(finetuned_dir().glob(f"*/{SPEC_FILE}")):
+        try:
+            spec = ModelSpec.from_dict(json.loads(spec_file.read_text()))
+        except (ValueError, TypeError):
+            continue
+        specs[spec.name] = spec
+    return specs
+
+
+def available_models() -> dict[str, ModelSpec]:
+    """Every model that can be picked by name right now: bundled, then fine-tuned, then custom."""
+    return {**CATALOG, **finetuned_specs(), **load_custom_specs()}
+
+
+def resolve_spec(name: str) -> ModelSpec:
+    """``minilm``, ``minilm@cls``, a fine-tuned or custom name, a local folder, or ``org/model``."""
+    if not name or not name.strip():
+        raise ModelLoadError("No model name given.")
+    base, pooling = split_pooling(name)
+    spec = _lookup(base)
+    if pooling is None:
+        return spec
+    try:
+        return spec.with_pooling(pooling)
+    except ValueError as exc:
+        raise ModelLoadError(str(exc)) from None
+
+
+def _lookup(base: str) -> ModelSpec:
+    known = available_models()
+    if base in known:
+        return known[base]
+    path = Path(base).expanduser()
+    if path.exists():
+        return spec_from_folder(path, name=base, source="local")
+    if _HUB_ID.match(base):
+        return spec_from_folder(_hub_snapshot(base), name=base, source="hub", location=base)
+    raise ModelLoadError(
+        f"Unknown model {base!r}. Available: {', '.join(known)}. "
+        "You can also give a local model folder or a hub ID such as org/model-name."
+    )
+
+
+def _hub_snapshot(repo_id: str) -> Path:
+    from huggingface_hub import snapshot_download
+
+    try:
+        return Path(snapshot_download(repo_id))
+    except Exception as exc:  # offline, missing repo, gated repo: all mean "cannot load"
+        raise ModelLoadError(
+            f"Could not fetch {repo_id!r} from the model hub ({type(exc).__name__}: {exc}). "
+            "This machine may be offline; use a bundled model or a local folder instead."
+        ) from None
+
+
+def spec_from_folder(path: Path, *, name: str, source: str, location: str | None = None) -> ModelSpec:
+    """Read what a folder says about itself: a fine-tuned spec, a sentence-transformers config,
+    or a plain transformers config (decoder if its architecture is a causal LM)."""
+    if not path.is_dir():
+        raise ModelLoadError(f"{path} is not a folder. Give a model folder (with config.json).")
+    if (path / SPEC_FILE).exists():
+        return ModelSpec.from_dict(json.loads((path / SPEC_FILE).read_text()))
+    st = read_st_folder(path)
+    backbone = st["transformer_dir"]
+    config_file = backbone / "config.json"
+    if not config_file.exists():
+        raise ModelLoadError(f"{path} has no config.json: it does not look like a transformers model folder.")
+    try:
+        config = json.loads(config_file.read_text())
+    except ValueError:
+        raise ModelLoadError(f"{config_file} is not valid JSON.") from None
+    is_decoder = any(a.endswith("ForCausalLM") for a in config.get("architectures") or []) or config.get("is_decoder")
+    kind = "decoder" if is_decoder else "encoder"
+    return ModelSpec(
+        name=name,
+        kind=kind,
+        source=source,
+        location=location or str(path.resolve()),
+        pooling=st["pooling"] or ("last" if is_decoder else "mean"),
+        query_prompt=st["prompts"].get("query", ""),
+        document_prompt=st["prompts"].get("document", st["prompts"].get("passage", "")),
+        max_seq_length=st["max_seq_length"] or min(int(config.get("max_position_embeddings") or 512), 512),
+        append_eos=bool(is_decoder),
+        padding_side="left" if is_decoder else "right",
+        description=f"{config.get('model_type', 'transformer')} from {location or path}",
+    )
+
+
+def read_st_folder(path: Path) -> dict:
+    """The parts of a sentence-transformers folder we honour: backbone location, pooling, max
+    length and prompts. A plain transformers folder gives the folder itself and no opinions."""
+    info = {"transformer_dir": path, "pooling": None, "max_seq_length": None, "prompts": {}}
+    modules_file = path / "modules.json"
+    if not modules_file.exists():
+        return info
+    for module in json.loads(modules_file.read_text()):
+        folder = path / module.get("path", "")
+        kind = module.get("type", "")
+        if kind.endswith("Transformer"):
+            info["transformer_dir"] = folder
+            bert_cfg = folder / "sentence_bert_config.json"
+            if bert_cfg.exists():
+                info["max_seq_length"] = json.loads(bert_cfg.read_text()).get("max_seq_length")
+        elif kind.endswith("Pooling") and (folder / "config.json").exists():
+            cfg = json.loads((folder / "config.json").read_text())
+            modes = [ours for flag, ours in _ST_POOLING.items() if cfg.get(flag)]
+            if cfg.get("pooling_mode") in ("cls", "mean", "max", "lasttoken", "weightedmean"):
+                modes = [{"lasttoken": "last", "weightedmean": "weighted-mean"}.get(cfg["pooling_mode"], cfg["pooling_mode"])]
+            info["pooling"] = modes[0] if len(modes) == 1 else None
+    st_cfg = path / "config_sentence_transformers.json"
+    if st_cfg.exists():
+        info["prompts"] = json.loads(st_cfg.read_text()).get("prompts") or {}
+    return info
+
+
+def _atomic_write_json(path: Path, data) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+    with os.fdopen(fd, "w") as fh:
+        json.dump(data, fh, indent=2)
+    os.replace(tmp, path)

@@ -1,0 +1,85 @@
+"""Model specs: everything that decides what vector a text gets, in one frozen record."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from embedlab.pooling import POOLING_MODES, check_pooling
+
+KINDS: tuple[str, ...] = ("encoder", "decoder", "static")
+# Where the weights come from. "package" = files inside an installed pip package.
+SOURCES: tuple[str, ...] = ("package", "mpnet-parts", "gguf-package", "wordllama", "local", "hub")
+ROLES: tuple[str, ...] = ("document", "query")
+PADDING_SIDES: tuple[str, ...] = ("right", "left")
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    name: str
+    kind: str
+    source: str
+    location: str
+    pooling: str
+    description: str = ""
+    query_prompt: str = ""
+    document_prompt: str = ""
+    max_seq_length: int = 256
+    append_eos: bool = False
+    padding_side: str = "right"
+    normalize: bool = True
+    license: str = ""
+    # Fine-tuned models carry where they came from and how they were trained.
+    extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        _check_choice("kind", self.kind, KINDS)
+        _check_choice("source", self.source, SOURCES)
+        _check_choice("padding_side", self.padding_side, PADDING_SIDES)
+        check_pooling(self.pooling)
+        if self.kind == "static" and self.pooling != "mean":
+            raise ValueError(
+                f"Model {self.name!r} is a static (word-vector) model: it only supports mean pooling, "
+                f"not {self.pooling!r}."
+            )
+        if self.max_seq_length < 2:
+            raise ValueError(f"max_seq_length must be at least 2, got {self.max_seq_length}.")
+
+    def prompt(self, role: str) -> str:
+        _check_choice("role", role, ROLES)
+        return self.query_prompt if role == "query" else self.document_prompt
+
+    def with_pooling(self, pooling: str) -> "ModelSpec":
+        return dataclasses.replace(self, name=f"{self.name}@{pooling}", pooling=check_pooling(pooling))
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "ModelSpec":
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+def _check_choice(what: str, value: str, valid: tuple[str, ...]) -> None:
+    if value not in valid:
+        raise ValueError(f"Unknown {what} {value!r}. Valid values: {', '.join(valid)}.")
+
+
+def split_pooling(name: str) -> tuple[str, str | None]:
+    """``"minilm@cls"`` -> ``("minilm", "cls")``; ``"minilm"`` -> ``("minilm", None)``.
+
+    A wrong pooling name raises with the list of valid ones.
+    """
+    name = name.strip()
+    if "@" not in name:
+        return name, None
+    base, pooling = name.rsplit("@", 1)
+    if not base:
+        raise ValueError(f"Model name {name!r} has a pooling suffix but no model before '@'.")
+    if pooling not in POOLING_MODES:
+        valid = ", ".join(POOLING_MODES)
+        raise ValueError(f"Unknown pooling {pooling!r} in {name!r}. Valid pooling modes: {valid}.")
+    return base, pooling
