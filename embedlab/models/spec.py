@@ -24,6 +24,7 @@ class ModelSpec:
     location: str
     pooling: str
     description: str = ""
+    dim: int = 0  # declared output size; 0 = known only once loaded
     query_prompt: str = ""
     document_prompt: str = ""
     max_seq_length: int = 256

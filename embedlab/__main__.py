@@ -1,0 +1,5 @@
+import sys
+
+from embedlab.cli import main
+
+sys.exit(main())

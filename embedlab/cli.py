@@ -1,0 +1,163 @@
+"""Command line: ``python -m embedlab <command>``. Errors print one clear line and exit 2."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from embedlab.errors import DataError, EmbedlabError
+
+EXIT_USAGE = 2
+
+
+def _progress(label: str):
+    """A progress callback that redraws one stderr line (only on a terminal)."""
+    if not sys.stderr.isatty():
+        return None
+
+    def report(done: int, total: int) -> None:
+        end = "\n" if done >= total else ""
+        print(f"\r{label}: {done}/{total}", end=end, file=sys.stderr, flush=True)
+
+    return report
+
+
+def _print_json(data) -> None:
+    print(json.dumps(data, indent=2, default=float))
+
+
+# ---- models -------------------------------------------------------------------------------------
+def cmd_models(args: argparse.Namespace) -> int:
+    from embedlab.models import available_models
+
+    specs = available_models()
+    rows = [
+        {"name": s.name, "kind": s.kind, "dim": s.dim or None, "pooling": s.pooling,
+         "max_seq_length": s.max_seq_length, "source": s.source, "query_prompt": s.query_prompt,
+         "document_prompt": s.document_prompt, "description": s.description}
+        for s in specs.values()
+    ]
+    if args.json:
+        _print_json(rows)
+        return 0
+    print(f"{'name':<24}{'kind':<9}{'dim':>5}  {'pooling':<14}{'max len':>8}  description")
+    for r in rows:
+        dim = str(r["dim"] or "?")
+        print(f"{r['name']:<24}{r['kind']:<9}{dim:>5}  {r['pooling']:<14}{r['max_seq_length']:>8}  {r['description']}")
+    print("\nAppend @POOLING to any name to override pooling (mean, cls, max, last, weighted-mean).")
+    return 0
+
+
+# ---- embed --------------------------------------------------------------------------------------
+def cmd_embed(args: argparse.Namespace) -> int:
+    from embedlab.data import read_table, text_column
+    from embedlab.models import load_model
+
+    out = Path(args.output)
+    if out.suffix not in (".npy", ".parquet"):
+        raise DataError(f"--output must end in .npy or .parquet, got {out.name!r}.")
+    df = read_table(args.input)
+    column = text_column(df, args.text_column)
+    if column.report:
+        print(f"warning: {column.report} Output rows follow the kept rows.", file=sys.stderr)
+    model = load_model(args.model)
+    vectors = model.encode(column.texts, role=args.role, batch_size=args.batch_size,
+                           progress=_progress(f"embedding with {model.name}"))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix == ".npy":
+        np.save(out, vectors)
+    else:
+        kept = df.iloc[column.rows].reset_index(drop=True)
+        kept["embedding"] = list(vectors)
+        kept.to_parquet(out, index=False)
+    print(f"wrote {vectors.shape[0]} x {vectors.shape[1]} embeddings from {model.name} to {out}")
+    return 0
+
+
+# ---- eval ---------------------------------------------------------------------------------------
+def _sts_pairs(args: argparse.Namespace):
+    from embedlab.data import numeric_column, read_table, require_columns
+    from embedlab.datasets import PairSet, lee_sts
+
+    if args.data == "lee":
+        return lee_sts()
+    df = read_table(args.data)
+    require_columns(df, [args.col1, args.col2, args.score])
+    s1, s2 = df[args.col1].astype(str).tolist(), df[args.col2].astype(str).tolist()
+    empty = [i + 1 for i, (a, b) in enumerate(zip(s1, s2)) if not a.strip() or not b.strip()]
+    if empty:
+        raise DataError(f"{len(empty)} pair(s) have an empty sentence (first at row {empty[0]}).")
+    return PairSet(Path(args.data).name, s1, s2, numeric_column(df, args.score).to_numpy())
+
+
+def cmd_eval_sts(args: argparse.Namespace) -> int:
+    from embedlab.evaluation.sts import evaluate_sts
+    from embedlab.models import load_model
+
+    pairs = _sts_pairs(args)
+    model = load_model(args.model)
+    start = time.perf_counter()
+    result = evaluate_sts(model, pairs.sentences1, pairs.sentences2, pairs.scores,
+                          batch_size=args.batch_size, progress=_progress(f"encoding with {model.name}"))
+    record = {**result.to_dict(), "data": pairs.name, "seconds": round(time.perf_counter() - start, 2)}
+    if args.json:
+        _print_json(record)
+    else:
+        print(f"STS  model={record['model']}  data={record['data']}  pairs={record['n_pairs']}")
+        print(f"cosine Spearman  {result.cosine_spearman:.4f}")
+        print(f"cosine Pearson   {result.cosine_pearson:.4f}")
+    return 0
+
+
+# ---- parser -------------------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m embedlab", description="Explore and evaluate text embedding models.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what is happening")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("models", help="list the models that can be used by name")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_models)
+
+    p = sub.add_parser("embed", help="embed one text column of a file")
+    p.add_argument("--model", required=True, help="model name, NAME@POOLING, folder or hub ID")
+    p.add_argument("--input", required=True, help="CSV, TSV, JSONL, Parquet or TXT file")
+    p.add_argument("--text-column", default="text")
+    p.add_argument("--output", required=True, help="OUT.npy or OUT.parquet")
+    p.add_argument("--role", choices=("document", "query"), default="document")
+    p.add_argument("--batch-size", type=int, default=32)
+    p.set_defaults(func=cmd_embed)
+
+    ev = sub.add_parser("eval", help="evaluate a model the way MTEB does")
+    tasks = ev.add_subparsers(dest="task", required=True)
+    p = tasks.add_parser("sts", help="STS: cosine Spearman/Pearson against gold scores")
+    p.add_argument("--model", required=True)
+    p.add_argument("--data", required=True, help="a pairs file (CSV/TSV/JSONL/Parquet) or 'lee' for the bundled Lee corpus")
+    p.add_argument("--col1", default="sentence1")
+    p.add_argument("--col2", default="sentence2")
+    p.add_argument("--score", default="score")
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_eval_sts)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
+    try:
+        return args.func(args)
+    except EmbedlabError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except ValueError as exc:  # invalid option values raised by the core (pooling, batch size...)
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE

@@ -1,0 +1,1 @@
+"""Evaluation tasks, each computed the way MTEB's evaluators compute it."""

@@ -1,0 +1,65 @@
+"""Semantic textual similarity, as MTEB scores it.
+
+Follows mteb/_evaluators/any_sts_evaluator.py (embeddings-benchmark/mteb): encode both sides,
+``cosine = 1 - paired_cosine_distances(e1, e2)``, then Spearman and Pearson of cosine against the
+gold scores (mteb/abstasks/sts.py); the main score is the cosine Spearman. Gold-score rescaling in
+MTEB is linear, so neither correlation depends on it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Sequence
+
+import numpy as np
+from scipy.stats import pearsonr, spearmanr
+from sklearn.metrics.pairwise import paired_cosine_distances
+
+from embedlab.embedder import Embedder, Progress
+from embedlab.errors import DataError
+
+
+@dataclass(frozen=True)
+class STSResult:
+    model: str
+    n_pairs: int
+    cosine_spearman: float
+    cosine_pearson: float
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def sts_scores(emb1: np.ndarray, emb2: np.ndarray, gold: Sequence[float], *, model: str = "") -> STSResult:
+    gold = np.asarray(gold, dtype=float)
+    if len(emb1) != len(emb2) or len(emb1) != len(gold):
+        raise ValueError(f"Got {len(emb1)} and {len(emb2)} embeddings for {len(gold)} gold scores.")
+    if len(gold) < 3:
+        raise DataError(f"STS needs at least 3 scored pairs, got {len(gold)}.")
+    if np.ptp(gold) == 0:
+        raise DataError("All gold scores are equal; a correlation is undefined.")
+    cosine = 1 - paired_cosine_distances(emb1, emb2)
+    return STSResult(
+        model=model,
+        n_pairs=len(gold),
+        cosine_spearman=float(spearmanr(gold, cosine).statistic),
+        cosine_pearson=float(pearsonr(gold, cosine).statistic),
+    )
+
+
+def evaluate_sts(
+    embedder: Embedder,
+    sentences1: Sequence[str],
+    sentences2: Sequence[str],
+    gold: Sequence[float],
+    *,
+    batch_size: int = 32,
+    progress: Progress | None = None,
+) -> STSResult:
+    """Encode every distinct sentence once, then score the pairs."""
+    unique = list(dict.fromkeys([*sentences1, *sentences2]))
+    vectors = embedder.encode(unique, batch_size=batch_size, progress=progress)
+    row = {text: i for i, text in enumerate(unique)}
+    e1 = vectors[[row[s] for s in sentences1]]
+    e2 = vectors[[row[s] for s in sentences2]]
+    return sts_scores(e1, e2, gold, model=getattr(embedder, "name", ""))
