@@ -85,3 +85,12 @@ def kind_means(matrix: np.ndarray, kinds: np.ndarray) -> dict[str, float]:
         if sel.any():
             out[kind] = float(matrix[sel].mean())
     return out
+
+
+def paraphrase_hits(matrix: np.ndarray, kinds: np.ndarray) -> int:
+    """How many texts that have a paraphrase find it as their nearest neighbour."""
+    scores = matrix.astype(float).copy()
+    np.fill_diagonal(scores, -np.inf)
+    has_pair = (kinds == "paraphrase").any(axis=1)
+    nearest = scores.argmax(axis=1)
+    return int(sum(kinds[i, nearest[i]] == "paraphrase" for i in np.flatnonzero(has_pair)))

@@ -13,7 +13,7 @@ from embedlab.cache import CachedEmbedder, EmbeddingCache
 from embedlab.embedder import Progress
 from embedlab.errors import ModelLoadError
 from embedlab.models.assets import folder_fingerprint, package_file, prepare_gguf, prepare_mpnet
-from embedlab.models.registry import read_st_folder, resolve_spec
+from embedlab.models.registry import hub_snapshot, read_st_folder, resolve_spec
 from embedlab.models.spec import ModelSpec
 from embedlab.models.static import load_wordllama
 from embedlab.models.transformer import load_transformer
@@ -44,9 +44,7 @@ def model_folder(spec: ModelSpec, progress: Progress | None = None) -> Path:
     if spec.source == "gguf-package":
         return prepare_gguf(spec.location, models_dir(), progress)
     if spec.source == "hub":
-        from embedlab.models.registry import _hub_snapshot
-
-        return _hub_snapshot(spec.location)
+        return hub_snapshot(spec.location)
     path = Path(spec.location).expanduser()
     if not path.is_dir():
         raise ModelLoadError(f"Model folder {path} does not exist (model {spec.name!r}).")

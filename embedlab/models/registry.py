@@ -3,6 +3,7 @@ local folders and hub IDs, in that order."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -97,15 +98,15 @@ def _lookup(base: str) -> ModelSpec:
     path = Path(base).expanduser()
     if path.exists():
         return spec_from_folder(path, name=base, source="local")
-    if _HUB_ID.match(base):
-        return spec_from_folder(_hub_snapshot(base), name=base, source="hub", location=base)
+    if is_hub_id(base):
+        return spec_from_folder(hub_snapshot(base), name=base, source="hub", location=base)
     raise ModelLoadError(
         f"Unknown model {base!r}. Available: {', '.join(known)}. "
         "You can also give a local model folder or a hub ID such as org/model-name."
     )
 
 
-def _hub_snapshot(repo_id: str) -> Path:
+def hub_snapshot(repo_id: str) -> Path:
     from huggingface_hub import snapshot_download
 
     try:
@@ -115,6 +116,48 @@ def _hub_snapshot(repo_id: str) -> Path:
             f"Could not fetch {repo_id!r} from the model hub ({type(exc).__name__}: {exc}). "
             "This machine may be offline; use a bundled model or a local folder instead."
         ) from None
+
+
+def is_hub_id(text: str) -> bool:
+    return bool(_HUB_ID.match(text)) and not Path(text).expanduser().exists()
+
+
+def custom_spec(
+    name: str,
+    where: str,
+    *,
+    kind: str | None = None,
+    pooling: str | None = None,
+    max_seq_length: int | None = None,
+    query_prompt: str = "",
+    document_prompt: str = "",
+) -> ModelSpec:
+    """A spec for a user's own model (local folder or hub ID); ``None`` means "as its config says"."""
+    name, where = name.strip(), where.strip()
+    if not name or "@" in name or "/" in name:
+        raise ModelLoadError("Give the model a short name without '@' or '/', e.g. my-e5.")
+    if name in CATALOG or name in finetuned_specs():
+        raise ModelLoadError(f"{name!r} is already taken by a bundled or fine-tuned model.")
+    if not where:
+        raise ModelLoadError("Give a local model folder or a hub ID (org/model).")
+    path = Path(where).expanduser()
+    if path.exists():
+        base = spec_from_folder(path, name=name, source="local")
+    elif is_hub_id(where):
+        base = spec_from_folder(hub_snapshot(where), name=name, source="hub", location=where)
+    else:
+        raise ModelLoadError(f"{where!r} is neither an existing folder nor a hub ID like org/model.")
+    changes: dict = {"query_prompt": query_prompt, "document_prompt": document_prompt}
+    if max_seq_length:
+        changes["max_seq_length"] = int(max_seq_length)
+    if kind:
+        changes.update(kind=kind, append_eos=kind == "decoder", padding_side="left" if kind == "decoder" else "right")
+    if pooling:
+        changes["pooling"] = pooling
+    try:
+        return dataclasses.replace(base, **changes)
+    except ValueError as exc:
+        raise ModelLoadError(str(exc)) from None
 
 
 def spec_from_folder(path: Path, *, name: str, source: str, location: str | None = None) -> ModelSpec:

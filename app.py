@@ -1,0 +1,20 @@
+"""embedlab: a workbench for choosing, comparing and adapting text embedding models.
+
+Run with ``./dev.sh app`` (installs what is needed, then ``streamlit run app.py``).
+"""
+
+import streamlit as st
+
+from ui import sidebar, state
+
+st.set_page_config(page_title="embedlab", page_icon=":material/scatter_plot:", layout="wide")
+state.init()
+
+pages = [
+    st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
+    st.Page("pages/models.py", title="Models", icon=":material/deployed_code:"),
+    st.Page("pages/similarity.py", title="Similarity", icon=":material/grid_on:"),
+]
+navigation = st.navigation(pages)
+sidebar.render()
+navigation.run()

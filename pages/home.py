@@ -1,0 +1,24 @@
+"""Home: what embedlab does and where to start."""
+
+import streamlit as st
+
+from embedlab import available_models
+
+st.title("embedlab")
+st.markdown(
+    "A workbench for choosing and adapting a text embedding model on **your** data: compare models "
+    "side by side, see how each one judges similarity, and measure them the way MTEB does."
+)
+c1, c2 = st.columns(2)
+with c1:
+    st.page_link("pages/models.py", label="**Models** — the catalog, load time and throughput, add your own", icon=":material/deployed_code:")
+with c2:
+    st.page_link("pages/similarity.py", label="**Similarity** — heatmaps, model agreement, embedding geometry", icon=":material/grid_on:")
+
+specs = available_models()
+st.subheader(f"{len(specs)} models ready, all offline")
+st.markdown(
+    "\n".join(f"- `{s.name}` — {s.kind}, {s.pooling} pooling. {s.description}" for s in specs.values())
+    + "\n\nAny name takes a pooling override: `minilm@cls`, `smollm2@mean`, `smollm2@weighted-mean`."
+)
+st.caption("Command line: `python -m embedlab --help` (models, embed, eval sts).")

@@ -1,0 +1,24 @@
+"""Session-state keys, named once and initialised in one place."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+SIM_SOURCE = "sim_source"
+SIM_TEXT = "sim_text"
+SIM_MODELS = "sim_models"
+SIM_CENTER = "sim_center"
+SIM_GEOMETRY_SOURCE = "sim_geometry_source"
+MODELS_MEASURED = "models_measured"  # name -> measurement dict, kept across page switches
+
+DEFAULT_SIM_MODELS = ["minilm", "minilm@cls", "smollm2"]
+
+
+def init() -> None:
+    defaults = {
+        SIM_MODELS: list(DEFAULT_SIM_MODELS),
+        SIM_CENTER: False,
+        MODELS_MEASURED: {},
+    }
+    for key, value in defaults.items():
+        st.session_state.setdefault(key, value)
