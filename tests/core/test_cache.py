@@ -1,0 +1,96 @@
+import numpy as np
+import pytest
+
+from embedlab import cache as cache_mod
+from embedlab.cache import CachedEmbedder, EmbeddingCache
+from tests.fakes import CountingEmbedder
+
+
+@pytest.fixture
+def store(tmp_path):
+    return EmbeddingCache(tmp_path / "emb")
+
+
+def test_second_encode_is_served_from_disk(store, tmp_path):
+    inner = CountingEmbedder()
+    texts = ["a", "b", "c"]
+    first = CachedEmbedder(inner, store).encode(texts)
+    # A new cache object on the same folder (a new process) still hits.
+    again = CachedEmbedder(inner, EmbeddingCache(tmp_path / "emb")).encode(texts)
+    assert inner.calls == [texts]
+    np.testing.assert_allclose(first, again, rtol=0, atol=0)
+
+
+def test_only_missing_texts_are_encoded_and_order_is_kept(store):
+    inner = CountingEmbedder()
+    wrapped = CachedEmbedder(inner, store)
+    wrapped.encode(["a", "b"])
+    out = wrapped.encode(["c", "a", "d", "b"])
+    assert inner.calls[1] == ["c", "d"]
+    expected = np.stack([inner.vector(t) for t in ["c", "a", "d", "b"]])
+    expected /= np.linalg.norm(expected, axis=1, keepdims=True)
+    np.testing.assert_allclose(out, expected, atol=1e-6)
+    assert wrapped.last_stats.from_cache == 2 and wrapped.last_stats.encoded == 2
+
+
+def test_duplicates_are_encoded_once(store):
+    inner = CountingEmbedder()
+    out = CachedEmbedder(inner, store).encode(["x", "y", "x", "x"])
+    assert inner.calls == [["x", "y"]]
+    np.testing.assert_array_equal(out[0], out[2])
+
+
+def test_raw_vectors_are_cached_and_normalised_on_the_way_out(store):
+    inner = CountingEmbedder()
+    wrapped = CachedEmbedder(inner, store)
+    raw = wrapped.encode(["a"], normalize=False)
+    unit = wrapped.encode(["a"])
+    np.testing.assert_allclose(raw[0], inner.vector("a"), atol=1e-6)
+    assert abs(np.linalg.norm(unit[0]) - 1) < 1e-6
+    assert len(inner.calls) == 1
+
+
+def test_key_separates_models_and_roles(store):
+    one, two = CountingEmbedder(key="m1"), CountingEmbedder(key="m2")
+    CachedEmbedder(one, store).encode(["a"])
+    CachedEmbedder(two, store).encode(["a"])
+    CachedEmbedder(one, store).encode(["a"], role="query")
+    assert one.calls == [["a"], ["a"]] and two.calls == [["a"]]
+
+
+def test_corrupt_shard_is_a_miss_not_a_crash(store, tmp_path):
+    inner = CountingEmbedder()
+    CachedEmbedder(inner, store).encode(["a", "b"])
+    for keys_file in (tmp_path / "emb").rglob("*.keys.npy"):
+        keys_file.write_bytes(b"not a numpy file")
+    fresh = EmbeddingCache(tmp_path / "emb")
+    out = CachedEmbedder(inner, fresh).encode(["a", "b"])
+    assert inner.calls == [["a", "b"], ["a", "b"]]
+    assert out.shape == (2, inner.dim)
+
+
+def test_truncated_vector_file_is_a_miss(store, tmp_path):
+    inner = CountingEmbedder()
+    CachedEmbedder(inner, store).encode(["a", "b"])
+    for vec_file in (tmp_path / "emb").rglob("*.vec.npy"):
+        vec_file.write_bytes(vec_file.read_bytes()[:100])
+    CachedEmbedder(inner, EmbeddingCache(tmp_path / "emb")).encode(["a", "b"])
+    assert len(inner.calls) == 2
+
+
+def test_no_temp_files_are_left_and_shards_are_compacted(store, tmp_path, monkeypatch):
+    monkeypatch.setattr(cache_mod, "MAX_SHARDS", 3)
+    inner = CountingEmbedder()
+    wrapped = CachedEmbedder(inner, store)
+    for i in range(6):
+        wrapped.encode([f"text {i}"])
+    files = [p.name for p in (tmp_path / "emb").rglob("*") if p.is_file()]
+    assert not [f for f in files if f.startswith(".tmp-")]
+    assert len([f for f in files if f.endswith(".keys.npy")]) <= 3
+    out = CachedEmbedder(inner, EmbeddingCache(tmp_path / "emb")).encode([f"text {i}" for i in range(6)])
+    assert len(inner.calls) == 6 and out.shape == (6, inner.dim)
+
+
+def test_empty_input(store):
+    out = CachedEmbedder(CountingEmbedder(dim=5), store).encode([])
+    assert out.shape == (0, 5)

@@ -1,0 +1,92 @@
+import json
+
+import pandas as pd
+import pytest
+
+from embedlab.data import numeric_column, read_table, text_column
+from embedlab.datasets import bbc_news, lee_sts, similarity_examples
+from embedlab.errors import DataError
+
+
+def test_reads_every_format(tmp_path):
+    df = pd.DataFrame({"text": ["one", "two"], "score": [1, 2]})
+    df.to_csv(tmp_path / "a.csv", index=False)
+    df.to_csv(tmp_path / "a.tsv", sep="\t", index=False)
+    df.to_json(tmp_path / "a.jsonl", orient="records", lines=True)
+    df.to_parquet(tmp_path / "a.parquet")
+    (tmp_path / "a.txt").write_text("one\n\n  two  \n")
+    for name in ["a.csv", "a.tsv", "a.jsonl", "a.parquet", "a.txt"]:
+        got = read_table(tmp_path / name)
+        assert got["text"].tolist() == ["one", "two"], name
+
+
+def test_reads_uploaded_bytes_with_filename():
+    got = read_table(b"text,label\nhello,1\n", filename="upload.csv")
+    assert got.columns.tolist() == ["text", "label"]
+
+
+@pytest.mark.parametrize(
+    "content, name, message",
+    [
+        (b"", "x.csv", "empty"),
+        (b"   \n", "x.csv", "empty"),
+        (b"a,b\n1,2\n3,4,5,6\n", "x.csv", "Could not read x.csv as CSV"),
+        (b'{"text": "a"}\n{broken\n', "x.jsonl", "Could not read x.jsonl as JSONL"),
+        (b"PAR1garbage", "x.parquet", "Could not read x.parquet as PARQUET"),
+        (b"a,b\n", "x.csv", "no rows"),
+        (b"hello", "x.docx", "Cannot tell the format"),
+    ],
+)
+def test_bad_files_get_clear_errors(content, name, message):
+    with pytest.raises(DataError, match=message):
+        read_table(content, filename=name)
+
+
+def test_row_limit():
+    with pytest.raises(DataError, match="limit is 2"):
+        read_table(b"t\na\nb\nc\n", filename="x.csv", max_rows=2)
+
+
+def test_missing_column_names_the_columns_there_are():
+    df = pd.DataFrame({"body": ["x"], "label": ["y"]})
+    with pytest.raises(DataError, match="'text'.*not found.*body, label"):
+        text_column(df, "text")
+
+
+def test_empty_and_non_text_cells_are_reported_and_skipped():
+    df = pd.DataFrame({"text": ["ok", "", None, 3.5, "  ", "fine"]})
+    col = text_column(df, "text")
+    assert col.texts == ["ok", "fine"] and col.rows == [0, 5]
+    assert col.skipped_empty == [1, 2, 4] and col.skipped_non_text == [3]
+    assert "3 empty" in col.report and "1 non-text" in col.report
+
+
+def test_all_empty_column_is_an_error():
+    with pytest.raises(DataError, match="no usable text"):
+        text_column(pd.DataFrame({"text": ["", " "]}), "text")
+
+
+def test_numeric_column_points_at_the_bad_value():
+    with pytest.raises(DataError, match="row 2.*'high'"):
+        numeric_column(pd.DataFrame({"score": ["1.0", "high"]}), "score")
+
+
+def test_bundled_lee_sts():
+    lee = lee_sts()
+    assert len(lee) == 50 * 49 // 2
+    assert lee.scores.min() >= 0 and lee.scores.max() <= 1
+    assert all(lee.sentences1) and all(lee.sentences2)
+
+
+def test_bundled_bbc_news():
+    bbc = bbc_news()
+    assert len(bbc) == 2225
+    assert sorted(bbc["label"].unique()) == ["business", "entertainment", "politics", "sports", "tech"]
+    assert bbc["title"].str.len().min() > 0 and bbc["text"].str.len().min() > 0
+    assert bbc.loc[bbc["id"] == "business/001", "title"].item() == "Ad sales boost Time Warner profit"
+
+
+def test_similarity_examples_have_paraphrase_pairs():
+    ex = similarity_examples()
+    assert len(ex) == 12
+    assert (ex.groupby("group").size() == 2).sum() == 4

@@ -1,0 +1,51 @@
+"""Test doubles: anything with encode() is an embedder, so no inheritance is needed."""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+
+
+class CountingEmbedder:
+    """Deterministic vectors from a hash of the text; records every text it was asked to encode."""
+
+    def __init__(self, dim: int = 8, name: str = "fake", key: str = "k1") -> None:
+        self.dim = dim
+        self.name = name
+        self.key = key
+        self.calls: list[list[str]] = []
+
+    def cache_key(self, role: str) -> str:
+        return hashlib.sha256(f"{self.key}:{role}".encode()).hexdigest()
+
+    def vector(self, text: str) -> np.ndarray:
+        seed = int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "little")
+        return np.random.default_rng(seed).normal(size=self.dim).astype(np.float32) * 3.0
+
+    def encode(self, texts, *, role="document", batch_size=32, progress=None, normalize=True):
+        texts = list(texts)
+        self.calls.append(texts)
+        out = np.stack([self.vector(t) for t in texts]) if texts else np.zeros((0, self.dim), np.float32)
+        if progress:
+            progress(len(texts), len(texts))
+        if normalize:
+            out = out / np.linalg.norm(out, axis=1, keepdims=True)
+        return out.astype(np.float32)
+
+
+class TableEmbedder:
+    """Returns fixed vectors from a dict: for known-answer metric tests."""
+
+    def __init__(self, table: dict[str, list[float]], name: str = "table") -> None:
+        self.table = table
+        self.name = name
+        self.dim = len(next(iter(table.values())))
+        self.calls: list[list[str]] = []
+
+    def encode(self, texts, *, role="document", batch_size=32, progress=None, normalize=True):
+        self.calls.append(list(texts))
+        out = np.array([self.table[t] for t in texts], dtype=np.float32)
+        if normalize:
+            out = out / np.linalg.norm(out, axis=1, keepdims=True)
+        return out
