@@ -34,7 +34,8 @@ for spec in specs.values():
         "name": spec.name, "kind": spec.kind, "dim": m.get("dim") or spec.dim or None,
         "parameters (M)": round(m["parameters"] / 1e6, 1) if "parameters" in m else None,
         "max length": spec.max_seq_length, "pooling": spec.pooling,
-        "prompts (query / document)": f"{spec.query_prompt!r} / {spec.document_prompt!r}",
+        "prompts (query / document)": (f"{spec.query_prompt!r} / {spec.document_prompt!r}"
+                                       if spec.query_prompt or spec.document_prompt else "—"),
         "source": "custom" if spec.name in custom else spec.source,
         "load s": m.get("load_seconds"), "short texts/s": m.get("short_per_s"), "long texts/s": m.get("long_per_s"),
         "description": spec.description,
@@ -65,13 +66,16 @@ if st.button("Load and measure", type="primary", key="models_measure_go"):
     result["truncated_share"] = float((lengths > raw.max_seq_length).mean())
     bar.empty()
     measured[name] = result
-    st.success(
+    # Shown after the rerun below, which redraws the catalog with the new numbers.
+    st.session_state[state.MODELS_FLASH] = (
         f"**{name}**: {raw.dim}-d, {raw.parameters / 1e6:.1f} M parameters, loaded in {raw.load_seconds:.2f} s "
         f"(first load of a process). {result['short_per_s']} short texts/s, {result['long_per_s']} long texts/s "
         f"on this machine; {result['truncated_share']:.0%} of the sampled articles exceed {raw.max_seq_length} tokens "
         "and are truncated."
     )
     st.rerun()
+if st.session_state.get(state.MODELS_FLASH):
+    st.success(st.session_state.pop(state.MODELS_FLASH))
 
 # 3. Add your own --------------------------------------------------------------------------------
 st.subheader("Add a model")

@@ -10,6 +10,7 @@ SIM_MODELS = "sim_models"
 SIM_CENTER = "sim_center"
 SIM_GEOMETRY_SOURCE = "sim_geometry_source"
 MODELS_MEASURED = "models_measured"  # name -> measurement dict, kept across page switches
+MODELS_FLASH = "models_flash"  # a message to show once, after a rerun
 
 DEFAULT_SIM_MODELS = ["minilm", "minilm@cls", "smollm2"]
 

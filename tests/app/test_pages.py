@@ -1,0 +1,112 @@
+"""Every page driven through its widgets with Streamlit's AppTest (no browser)."""
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+pytestmark = pytest.mark.slow
+TIMEOUT = 300
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def page(path: str) -> AppTest:
+    at = AppTest.from_file(str(ROOT / path), default_timeout=TIMEOUT)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def table(at: AppTest, column: str):
+    """The dataframe that has ``column`` (AppTest does not expose dataframe keys)."""
+    for frame in at.dataframe:
+        if column in frame.value.columns:
+            return frame.value
+    raise AssertionError(f"no table with column {column!r}")
+
+
+def test_app_router_opens_home_and_switches_pages():
+    at = page("app.py")
+    assert at.title[0].value == "embedlab"
+    at.switch_page("pages/models.py").run()
+    assert not at.exception and at.title[0].value == "Models"
+
+
+def test_home_lists_the_bundled_models():
+    at = page("app.py")  # home links to other pages, which only exist under the router
+    text = " ".join(m.value for m in at.markdown)
+    for name in ["minilm", "mpnet", "smollm2", "wordllama"]:
+        assert f"`{name}`" in text
+
+
+def test_similarity_defaults_compare_three_models():
+    at = page("pages/similarity.py")
+    assert at.multiselect(key="sim_models").value == ["minilm", "minilm@cls", "smollm2"]
+    kinds = table(at, "paraphrase − unrelated")
+    assert list(kinds.index) == ["minilm", "minilm@cls", "smollm2"]
+    # MiniLM separates paraphrases from unrelated pairs far better than raw decoder states.
+    assert kinds.loc["minilm", "paraphrase − unrelated"] > kinds.loc["smollm2", "paraphrase − unrelated"]
+    geometry = table(at, "mean cosine (random pairs)")
+    cos = geometry["mean cosine (random pairs)"]
+    assert cos["smollm2"] > cos["minilm@cls"] > cos["minilm"]
+    agreement = table(at, "minilm@cls")
+    assert agreement.shape == (3, 3) and agreement.loc["minilm", "minilm"] == pytest.approx(1.0)
+
+
+def test_similarity_centering_and_geometry_source():
+    at = page("pages/similarity.py")
+    at.multiselect(key="sim_models").set_value(["smollm2"]).run()
+    raw = table(at, "mean cosine (random pairs)").loc["smollm2", "mean cosine (random pairs)"]
+    at.toggle(key="sim_center").set_value(True).run()
+    centered = table(at, "mean cosine (random pairs)").loc["smollm2", "mean cosine (random pairs)"]
+    assert not at.exception and raw > 0.5 and abs(centered) < 0.1
+    at.radio(key="sim_geometry_source").set_value("The texts above").run()
+    assert table(at, "mean cosine (random pairs)").loc["smollm2", "texts"] == 12
+
+
+def test_similarity_typed_texts_and_a_bad_model_name():
+    at = page("pages/similarity.py")
+    at.radio(key="sim_source").set_value("Type or paste texts").run()
+    at.text_area(key="sim_text").input("only one line").run()
+    assert any("at least two texts" in i.value for i in at.info)
+    at.text_area(key="sim_text").input("The cat sat.\nA cat was sitting.\nMarkets fell.").run()
+    at.multiselect(key="sim_models").set_value(["wordllama", "minilm@median"]).run()
+    assert not at.exception
+    assert any("minilm@median" in e.value and "Valid pooling modes" in e.value for e in at.error)
+    # The model that did load still renders.
+    assert list(table(at, "mean cosine (random pairs)").index) == ["wordllama"]
+
+
+def test_models_page_measures_a_model():
+    at = page("pages/models.py")
+    at.selectbox(key="models_measure_name").set_value("wordllama")
+    at.button(key="models_measure_go").click().run()
+    assert not at.exception
+    catalog = table(at, "short texts/s")
+    assert catalog.loc["wordllama", "short texts/s"] > 0
+    assert catalog.loc["wordllama", "dim"] == 256
+    assert any("long texts/s on this machine" in s.value for s in at.success)
+
+
+def test_models_page_add_and_remove_a_custom_model(tmp_home):
+    from embedlab.models.loader import model_folder
+    from embedlab import resolve_spec
+
+    at = page("pages/models.py")
+    at.text_input(key="models_add_name").input("my-minilm")
+    at.text_input(key="models_add_where").input("/no/such/folder")
+    submit = next(b for b in at.button if b.label == "Add and test-load")
+    submit.click().run()
+    assert any("neither an existing folder" in e.value for e in at.error)
+
+    at.text_input(key="models_add_where").input(str(model_folder(resolve_spec("minilm"))))
+    at.selectbox(key="models_add_pooling").set_value("cls")
+    next(b for b in at.button if b.label == "Add and test-load").click().run()
+    assert not at.exception
+    assert any("Added **my-minilm**" in s.value for s in at.success)
+    at.run()
+    catalog = table(at, "short texts/s")
+    assert catalog.loc["my-minilm", "pooling"] == "cls" and catalog.loc["my-minilm", "source"] == "custom"
+    at.selectbox(key="models_remove_name").set_value("my-minilm")
+    at.button(key="models_remove_go").click().run()
+    assert "my-minilm" not in table(at, "short texts/s").index

@@ -1,0 +1,104 @@
+"""Start the real app and drive it in headless Chromium (Debian's package, via Playwright)."""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# Without these flags Chromium tries the network at start and fails on these machines.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run"]
+SHOTS = ROOT / "tests" / "e2e" / "artifacts"
+SLOW = 300_000  # ms: the first SmolLM2 use converts the GGUF file once
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def app_url():
+    port = free_port()
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+         "--server.port", str(port), "--server.address", "127.0.0.1"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(120):
+            try:
+                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                    break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            pytest.fail("streamlit did not start: " + proc.stdout.read1(4000).decode(errors="replace"))
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Chromium is not installed; ./dev.sh test installs Debian's chromium package.")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def wait_idle(page, heading: str) -> None:
+    page.get_by_role("heading", name=heading).first.wait_for(timeout=SLOW)
+    # Streamlit shows a "Running…" status widget while the script runs.
+    page.wait_for_function("!document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=SLOW)
+    assert page.locator("[data-testid='stException']").count() == 0, page.locator("[data-testid='stException']").first.inner_text()
+
+
+def test_similarity_page_three_models_and_typed_texts(app_url, browser):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page = browser.new_page(viewport={"width": 1500, "height": 2600})
+    page.goto(f"{app_url}/similarity")
+    wait_idle(page, "Geometry")
+    assert page.locator(".js-plotly-plot").count() >= 3  # heatmaps, difference, geometry charts
+    body = page.locator("[data-testid='stMain']").inner_text()
+    for name in ["minilm", "minilm@cls", "smollm2"]:
+        assert name in body
+    page.screenshot(path=str(SHOTS / "similarity.png"))
+
+    page.get_by_text("Type or paste texts").click()
+    box = page.get_by_label("One text per line")
+    box.wait_for(timeout=SLOW)
+    box.fill("The cat sat on the mat.\nA cat was sitting on the rug.\nShares fell sharply today.")
+    box.press("Control+Enter")
+    page.get_by_text("3. Shares fell sharply").first.wait_for(timeout=SLOW)
+    wait_idle(page, "Geometry")
+    page.close()
+
+
+def test_models_page_load_and_measure(app_url, browser):
+    page = browser.new_page(viewport={"width": 1500, "height": 1400})
+    page.goto(app_url)
+    wait_idle(page, "embedlab")
+    page.get_by_role("link", name="Models").first.click()
+    wait_idle(page, "Load and measure")
+    page.get_by_role("button", name="Load and measure").click()
+    page.get_by_text("long texts/s on this machine", exact=False).first.wait_for(timeout=SLOW)
+    page.screenshot(path=str(SHOTS / "models.png"))
+    page.close()
