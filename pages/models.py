@@ -87,6 +87,8 @@ with st.form("models_add"):
     kind = b1.selectbox("Kind", [AUTO, "encoder", "decoder"], key="models_add_kind")
     pooling = b2.selectbox("Pooling", [FROM_CONFIG, *POOLING_MODES], key="models_add_pooling")
     max_len = b3.number_input("Max tokens", min_value=8, max_value=8192, value=256, step=8, key="models_add_maxlen")
+    eos = st.selectbox("Append EOS token (decoders: gives last-token pooling a summary position)",
+                       [FROM_CONFIG, "yes", "no"], key="models_add_eos")
     p1, p2 = st.columns(2)
     query_prompt = p1.text_input("Query prompt (e.g. 'query: ')", key="models_add_qp")
     document_prompt = p2.text_input("Document prompt (e.g. 'passage: ')", key="models_add_dp")
@@ -97,6 +99,7 @@ if submitted:
             new_name, where, kind=None if kind == AUTO else kind,
             pooling=None if pooling == FROM_CONFIG else pooling, max_seq_length=int(max_len),
             query_prompt=query_prompt, document_prompt=document_prompt,
+            append_eos=None if eos == FROM_CONFIG else eos == "yes",
         )
         with st.spinner(f"Test-loading {spec.name}…"):
             probe = load_model(spec, cache=False)

@@ -131,6 +131,7 @@ def custom_spec(
     max_seq_length: int | None = None,
     query_prompt: str = "",
     document_prompt: str = "",
+    append_eos: bool | None = None,
 ) -> ModelSpec:
     """A spec for a user's own model (local folder or hub ID); ``None`` means "as its config says"."""
     name, where = name.strip(), where.strip()
@@ -154,6 +155,8 @@ def custom_spec(
         changes.update(kind=kind, append_eos=kind == "decoder", padding_side="left" if kind == "decoder" else "right")
     if pooling:
         changes["pooling"] = pooling
+    if append_eos is not None:
+        changes["append_eos"] = append_eos
     try:
         return dataclasses.replace(base, **changes)
     except ValueError as exc:
