@@ -11,9 +11,10 @@ st.set_page_config(page_title="embedlab", page_icon=":material/scatter_plot:", l
 state.init()
 
 pages = [
-    st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
-    st.Page("pages/models.py", title="Models", icon=":material/deployed_code:"),
-    st.Page("pages/similarity.py", title="Similarity", icon=":material/grid_on:"),
+    st.Page("views/home.py", title="Home", icon=":material/home:", default=True),
+    st.Page("views/models.py", title="Models", icon=":material/deployed_code:"),
+    st.Page("views/similarity.py", title="Similarity", icon=":material/grid_on:"),
+    st.Page("views/explorer.py", title="Corpus explorer", icon=":material/bubble_chart:"),
 ]
 navigation = st.navigation(pages)
 sidebar.render()

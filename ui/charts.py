@@ -81,3 +81,54 @@ def pair_histograms(values: dict[str, np.ndarray]) -> go.Figure:
     fig.update_layout(barmode="overlay", xaxis_title="cosine between random pairs", height=300,
                       margin={"l": 10, "r": 10, "t": 30, "b": 10}, legend={"orientation": "h"})
     return fig
+
+
+def _snippet(text: str, width: int = 140) -> str:
+    text = " ".join(text.split())
+    return text[:width] + ("…" if len(text) > width else "")
+
+
+def corpus_map(coords: np.ndarray, groups: list[str], texts: list[str], *, rows: np.ndarray | None = None,
+               highlight: np.ndarray | None = None, extra: list[str] | None = None, height: int = 620) -> go.Figure:
+    """WebGL scatter, one trace per group (so the legend toggles groups). ``rows`` picks which
+    documents to draw (a sample for very large corpora); customdata carries the document index."""
+    rows = np.arange(len(coords)) if rows is None else rows
+    fig = go.Figure()
+    group_arr = np.asarray(groups, dtype=object)
+    order = sorted(set(group_arr[rows].tolist()), key=lambda g: (g == "noise", g))
+    palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf",
+               "#bcbd22", "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd", "#e6550d"]
+    dim = highlight is not None and highlight.any()
+    for k, group in enumerate(order):
+        sel = rows[group_arr[rows] == group]
+        hover = [f"<b>{group}</b>{' · ' + extra[i] if extra else ''}<br>{_snippet(texts[i])}" for i in sel]
+        fig.add_trace(go.Scattergl(
+            x=coords[sel, 0], y=coords[sel, 1], mode="markers", name=f"{group} ({len(sel)})",
+            customdata=sel, hovertext=hover, hoverinfo="text",
+            marker={"size": 5, "opacity": 0.25 if dim else 0.75,
+                    "color": "#b0b0b0" if group == "noise" else palette[k % len(palette)]},
+        ))
+    if dim:
+        sel = rows[highlight[rows]]
+        fig.add_trace(go.Scattergl(
+            x=coords[sel, 0], y=coords[sel, 1], mode="markers", name=f"search matches ({len(sel)})",
+            customdata=sel, hovertext=[_snippet(texts[i]) for i in sel], hoverinfo="text",
+            marker={"size": 9, "color": "rgba(0,0,0,0)", "line": {"width": 2, "color": "#d62728"}},
+        ))
+    fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 10, "b": 10}, dragmode="lasso",
+                      legend={"itemsizing": "constant"}, xaxis={"visible": False}, yaxis={"visible": False})
+    return fig
+
+
+def agreement_map(coords: np.ndarray, agreement: np.ndarray, texts: list[str], *, rows: np.ndarray,
+                  title: str, height: int = 520) -> go.Figure:
+    """Documents coloured by neighbourhood agreement (0 = the two models give it different neighbours)."""
+    fig = go.Figure(go.Scattergl(
+        x=coords[rows, 0], y=coords[rows, 1], mode="markers", customdata=rows,
+        hovertext=[f"agreement {agreement[i]:.2f}<br>{_snippet(texts[i])}" for i in rows], hoverinfo="text",
+        marker={"size": 5, "color": agreement[rows], "colorscale": "RdYlGn", "cmin": 0, "cmax": 1,
+                "colorbar": {"title": "kNN Jaccard"}, "opacity": 0.8},
+    ))
+    fig.update_layout(title=title, height=height, margin={"l": 10, "r": 10, "t": 40, "b": 10},
+                      xaxis={"visible": False}, yaxis={"visible": False})
+    return fig

@@ -12,6 +12,11 @@ SIM_GEOMETRY_SOURCE = "sim_geometry_source"
 MODELS_MEASURED = "models_measured"  # name -> measurement dict, kept across page switches
 MODELS_FLASH = "models_flash"  # a message to show once, after a rerun
 
+EXP_SOURCE = "exp_source"
+EXP_UPLOAD = "exp_upload"
+EXP_MODELS = "exp_models"
+EXP_RESULTS = "exp_results"  # {"corpus": hash of the texts, "maps": {model: ModelMap}}
+
 DEFAULT_SIM_MODELS = ["minilm", "minilm@cls", "smollm2"]
 
 
@@ -20,6 +25,7 @@ def init() -> None:
         SIM_MODELS: list(DEFAULT_SIM_MODELS),
         SIM_CENTER: False,
         MODELS_MEASURED: {},
+        EXP_MODELS: ["minilm", "wordllama"],
     }
     for key, value in defaults.items():
         st.session_state.setdefault(key, value)

@@ -9,11 +9,12 @@ st.markdown(
     "A workbench for choosing and adapting a text embedding model on **your** data: compare models "
     "side by side, see how each one judges similarity, and measure them the way MTEB does."
 )
-c1, c2 = st.columns(2)
-with c1:
-    st.page_link("pages/models.py", label="**Models** — the catalog, load time and throughput, add your own", icon=":material/deployed_code:")
-with c2:
-    st.page_link("pages/similarity.py", label="**Similarity** — heatmaps, model agreement, embedding geometry", icon=":material/grid_on:")
+st.page_link("views/models.py", label="**Models** — the catalog, load time and throughput, add your own",
+             icon=":material/deployed_code:")
+st.page_link("views/similarity.py", label="**Similarity** — heatmaps, model agreement, embedding geometry",
+             icon=":material/grid_on:")
+st.page_link("views/explorer.py", label="**Corpus explorer** — upload a corpus, UMAP maps, HDBSCAN clusters, "
+             "two models compared", icon=":material/bubble_chart:")
 
 specs = available_models()
 st.subheader(f"{len(specs)} models ready, all offline")
@@ -21,4 +22,4 @@ st.markdown(
     "\n".join(f"- `{s.name}` — {s.kind}, {s.pooling} pooling. {s.description}" for s in specs.values())
     + "\n\nAny name takes a pooling override: `minilm@cls`, `smollm2@mean`, `smollm2@weighted-mean`."
 )
-st.caption("Command line: `python -m embedlab --help` (models, embed, eval sts).")
+st.caption("Command line: `python -m embedlab --help` (models, embed, cluster, eval sts).")

@@ -1,0 +1,70 @@
+"""Compare two models on the same documents: neighbourhoods, clusterings, and agreement with labels."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+def knn_indices(vectors: np.ndarray, k: int, *, chunk: int = 2048) -> np.ndarray:
+    """(n, k) indices of each document's k nearest neighbours by cosine, itself excluded.
+
+    Chunked so 20k+ documents never materialise an n x n matrix.
+    """
+    n = len(vectors)
+    if not 1 <= k < n:
+        raise ValueError(f"k must be between 1 and {n - 1} for {n} documents, got {k}.")
+    unit = (vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)).astype(np.float32)
+    out = np.empty((n, k), dtype=np.int64)
+    for start in range(0, n, chunk):
+        sims = unit[start:start + chunk] @ unit.T  # (chunk, n)
+        rows = np.arange(sims.shape[0])
+        sims[rows, start + rows] = -np.inf
+        part = np.argpartition(-sims, k, axis=1)[:, :k]
+        order = np.argsort(-np.take_along_axis(sims, part, axis=1), axis=1)
+        out[start:start + chunk] = np.take_along_axis(part, order, axis=1)
+    return out
+
+
+def neighbourhood_agreement(a: np.ndarray, b: np.ndarray, *, k: int = 10) -> np.ndarray:
+    """Per document, Jaccard overlap of its k nearest neighbours in model A's space and in B's."""
+    if len(a) != len(b):
+        raise ValueError(f"The two models embedded different numbers of documents: {len(a)} vs {len(b)}.")
+    na, nb = knn_indices(a, k), knn_indices(b, k)
+    out = np.empty(len(a), dtype=np.float32)
+    for i in range(len(a)):
+        shared = len(set(na[i].tolist()) & set(nb[i].tolist()))
+        out[i] = shared / (2 * k - shared)
+    return out
+
+
+@dataclass(frozen=True)
+class Agreement:
+    ari: float
+    nmi: float
+
+
+def cluster_agreement(labels_a: np.ndarray, labels_b: np.ndarray) -> Agreement:
+    """ARI and NMI between two labelings; noise (-1) counts as one more group."""
+    from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+
+    return Agreement(float(adjusted_rand_score(labels_a, labels_b)),
+                     float(normalized_mutual_info_score(labels_a, labels_b)))
+
+
+@dataclass(frozen=True)
+class LabelScores:
+    v_measure: float
+    ari: float
+    noise_share: float
+
+
+def label_scores(clusters: np.ndarray, truth) -> LabelScores:
+    """How well clusters recover known labels. Noise counts as its own cluster (it is a real
+    outcome of HDBSCAN and hiding it would flatter the score)."""
+    from sklearn.metrics import adjusted_rand_score, v_measure_score
+
+    clusters = np.asarray(clusters)
+    return LabelScores(float(v_measure_score(truth, clusters)), float(adjusted_rand_score(truth, clusters)),
+                       float(np.mean(clusters == -1)))
