@@ -49,6 +49,7 @@ def project(vectors: np.ndarray, config: ProjectionConfig = ProjectionConfig()) 
         min_dist=config.min_dist,
         metric=config.metric,
         random_state=config.seed,
+        n_jobs=1,  # a fixed seed forces one thread anyway; saying so silences UMAP's warning
         init="spectral" if n > config.n_components + 10 else "random",
     )
     return reducer.fit_transform(vectors).astype(np.float32)

@@ -49,3 +49,23 @@ class TableEmbedder:
         if normalize:
             out = out / np.linalg.norm(out, axis=1, keepdims=True)
         return out
+
+
+def topic_corpus(n_per: int = 20, seed: int = 0):
+    """A small labelled corpus with three clearly different topics (written for these tests)."""
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    topics = {
+        "cooking": (["chef", "oven", "recipe", "garlic", "sauce", "bake", "flour", "butter", "soup", "pasta"],
+                    "The {} needs more {} and a little {} before the {} is ready."),
+        "football": (["striker", "goal", "referee", "penalty", "league", "midfield", "keeper", "coach", "match", "fans"],
+                     "The {} argued about the {} while the {} watched the {} closely."),
+        "astronomy": (["telescope", "galaxy", "orbit", "comet", "planet", "nebula", "star", "eclipse", "moon", "asteroid"],
+                      "A {} near the {} showed how the {} bends light around the {}."),
+    }
+    rows = []
+    for label, (words, template) in topics.items():
+        for _ in range(n_per):
+            rows.append({"text": template.format(*rng.choice(words, 4, replace=False)), "label": label})
+    return pd.DataFrame(rows).sample(frac=1.0, random_state=seed).reset_index(drop=True)

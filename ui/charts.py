@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
+import plotly.express as px
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
@@ -88,6 +91,11 @@ def _snippet(text: str, width: int = 140) -> str:
     return text[:width] + ("…" if len(text) > width else "")
 
 
+def _natural_key(group: str):
+    """'cluster 2' before 'cluster 10'; noise last."""
+    return (group == "noise", [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", group)])
+
+
 def corpus_map(coords: np.ndarray, groups: list[str], texts: list[str], *, rows: np.ndarray | None = None,
                highlight: np.ndarray | None = None, extra: list[str] | None = None, height: int = 620) -> go.Figure:
     """WebGL scatter, one trace per group (so the legend toggles groups). ``rows`` picks which
@@ -95,9 +103,8 @@ def corpus_map(coords: np.ndarray, groups: list[str], texts: list[str], *, rows:
     rows = np.arange(len(coords)) if rows is None else rows
     fig = go.Figure()
     group_arr = np.asarray(groups, dtype=object)
-    order = sorted(set(group_arr[rows].tolist()), key=lambda g: (g == "noise", g))
-    palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf",
-               "#bcbd22", "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd", "#e6550d"]
+    order = sorted(set(group_arr[rows].tolist()), key=_natural_key)
+    palette = [c for c in px.colors.qualitative.Dark24 + px.colors.qualitative.Light24 if c.upper() != "#B0B0B0"]
     dim = highlight is not None and highlight.any()
     for k, group in enumerate(order):
         sel = rows[group_arr[rows] == group]

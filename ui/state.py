@@ -1,4 +1,10 @@
-"""Session-state keys, named once and initialised in one place."""
+"""Session-state keys, named once and initialised in one place.
+
+Streamlit forgets a widget's value when the widget is not drawn in a run (another page is open, or
+the page stopped early, e.g. while waiting for an upload). Every key in ``WIDGET_DEFAULTS`` is
+re-assigned at the start of each run, the documented way to keep it: the user's choices survive
+page switches. Widgets with such a key must not pass their own default (value=/index=/default=).
+"""
 
 from __future__ import annotations
 
@@ -13,19 +19,43 @@ MODELS_MEASURED = "models_measured"  # name -> measurement dict, kept across pag
 MODELS_FLASH = "models_flash"  # a message to show once, after a rerun
 
 EXP_SOURCE = "exp_source"
-EXP_UPLOAD = "exp_upload"
+EXP_UPLOAD = "exp_upload"  # the file_uploader widget (its value cannot be set from code)
+EXP_FILE = "exp_file"  # (name, bytes) of the last good upload, kept when the uploader is not drawn
 EXP_MODELS = "exp_models"
+EXP_METHOD = "exp_method"
+EXP_NEIGHBORS = "exp_neighbors"
+EXP_MIN_DIST = "exp_min_dist"
+EXP_METRIC = "exp_metric"
+EXP_MCS = "exp_mcs"
+EXP_MS = "exp_ms"
+EXP_SPACE = "exp_space"
 EXP_RESULTS = "exp_results"  # {"corpus": hash of the texts, "maps": {model: ModelMap}}
 
 DEFAULT_SIM_MODELS = ["minilm", "minilm@cls", "smollm2"]
 
+WIDGET_DEFAULTS = {
+    SIM_MODELS: DEFAULT_SIM_MODELS,
+    SIM_CENTER: False,
+    EXP_MODELS: ["minilm", "wordllama"],
+    EXP_METHOD: "umap",
+    EXP_NEIGHBORS: 15,
+    EXP_MIN_DIST: 0.1,
+    EXP_METRIC: "cosine",
+    EXP_MCS: 0,
+    EXP_MS: 0,
+    EXP_SPACE: "umap-5d",
+}
+# Widgets whose first value is the widget's own (first option / empty), kept once the user sets them.
+KEPT_WIDGETS = [SIM_SOURCE, SIM_TEXT, SIM_GEOMETRY_SOURCE, EXP_SOURCE]
+DEFAULTS = {MODELS_MEASURED: {}}
+
 
 def init() -> None:
-    defaults = {
-        SIM_MODELS: list(DEFAULT_SIM_MODELS),
-        SIM_CENTER: False,
-        MODELS_MEASURED: {},
-        EXP_MODELS: ["minilm", "wordllama"],
-    }
-    for key, value in defaults.items():
-        st.session_state.setdefault(key, value)
+    session = st.session_state
+    for key, value in DEFAULTS.items():
+        session.setdefault(key, value)
+    for key, value in WIDGET_DEFAULTS.items():
+        session[key] = session[key] if key in session else (list(value) if isinstance(value, list) else value)
+    for key in KEPT_WIDGETS:
+        if key in session:
+            session[key] = session[key]

@@ -38,13 +38,19 @@ if source == BBC:
 else:
     upload = st.file_uploader("CSV, TSV, JSONL, Parquet, or plain text (one document per line); up to 100,000 rows",
                               type=["csv", "tsv", "jsonl", "json", "parquet", "txt"], key=state.EXP_UPLOAD)
-    if upload is None:
+    if upload is not None:
+        try:
+            table = read_table(upload.getvalue(), filename=upload.name)
+        except EmbedlabError as exc:  # the earlier good upload and results are kept
+            st.error(f"Could not use {upload.name}: {exc}")
+            st.stop()
+        st.session_state[state.EXP_FILE] = (upload.name, upload.getvalue())
+    elif st.session_state.get(state.EXP_FILE):
+        file_name, file_bytes = st.session_state[state.EXP_FILE]
+        st.caption(f"Using **{file_name}**, uploaded earlier in this session.")
+        table = read_table(file_bytes, filename=file_name)
+    else:
         st.info("Upload a file to explore it, or pick the bundled BBC News corpus.")
-        st.stop()
-    try:
-        table = read_table(upload.getvalue(), filename=upload.name)
-    except EmbedlabError as exc:
-        st.error(f"Could not use {upload.name}: {exc}")
         st.stop()
     columns = list(table.columns)
     text_guess = "text" if "text" in columns else columns[0]
@@ -70,20 +76,22 @@ if len(texts) < 5:
 corpus_key = hashlib.sha256("\x1f".join(texts).encode()).hexdigest()
 
 # 2. Models and settings -------------------------------------------------------------------------
-names = st.multiselect("Models (1 to 3)", model_choices(), key=state.EXP_MODELS, max_selections=3,
-                       accept_new_options=True)
+names = st.multiselect("Models (1 to 3)", list(dict.fromkeys([*model_choices(), *st.session_state[state.EXP_MODELS]])),
+                       key=state.EXP_MODELS, max_selections=3, accept_new_options=True)
+auto_mcs = max(5, min(15, len(texts) // 20))
 with st.expander("Map and clustering settings"):
     s1, s2, s3, s4 = st.columns(4)
-    method = s1.selectbox("Map", ["umap", "pca"], key="exp_method", help="PCA is instant; UMAP shows local structure.")
-    neighbors = s2.slider("UMAP n_neighbors", 2, 100, 15, key="exp_neighbors")
-    min_dist = s3.slider("UMAP min_dist", 0.0, 1.0, 0.1, 0.05, key="exp_min_dist")
-    metric = s4.selectbox("UMAP metric", UMAP_METRICS, key="exp_metric")
+    method = s1.selectbox("Map", ["umap", "pca"], key=state.EXP_METHOD, help="PCA is instant; UMAP shows local structure.")
+    neighbors = s2.slider("UMAP n_neighbors", 2, 100, key=state.EXP_NEIGHBORS)
+    min_dist = s3.slider("UMAP min_dist", 0.0, 1.0, step=0.05, key=state.EXP_MIN_DIST)
+    metric = s4.selectbox("UMAP metric", UMAP_METRICS, key=state.EXP_METRIC)
     h1, h2, h3 = st.columns(3)
-    default_mcs = max(5, min(15, len(texts) // 20))
-    min_cluster = h1.number_input("HDBSCAN min_cluster_size", 2, 5000, default_mcs, key="exp_mcs")
-    min_samples = h2.number_input("HDBSCAN min_samples (0 = same as min_cluster_size)", 0, 5000, 0, key="exp_ms")
-    space = h3.selectbox("Cluster on", ["umap-5d", "raw"], key="exp_space",
+    min_cluster = h1.number_input("HDBSCAN min_cluster_size (0 = automatic)", 0, 5000, key=state.EXP_MCS,
+                                  help=f"Automatic: corpus size / 20, between 5 and 15 (here {auto_mcs}).")
+    min_samples = h2.number_input("HDBSCAN min_samples (0 = same as min_cluster_size)", 0, 5000, key=state.EXP_MS)
+    space = h3.selectbox("Cluster on", ["umap-5d", "raw"], key=state.EXP_SPACE,
                          format_func=lambda s: "5-D UMAP reduction" if s == "umap-5d" else "raw embeddings")
+min_cluster = int(min_cluster) or auto_mcs
 
 if st.button("Run", type="primary", key="exp_run", disabled=not names):
     try:

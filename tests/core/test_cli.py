@@ -103,3 +103,30 @@ def test_module_entry_point_exit_code(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "embedlab", "eval", "sts", "--model", "nope", "--data", "lee"],
                           capture_output=True, text=True)
     assert proc.returncode == 2 and proc.stderr.startswith("error: Unknown model")
+
+
+def test_cluster_reports_clusters_keywords_and_v_measure(capsys, tmp_path):
+    from tests.fakes import topic_corpus
+
+    path = tmp_path / "topics.jsonl"
+    topic_corpus().to_json(path, orient="records", lines=True)
+    code, out, _ = run(capsys, "cluster", "--model", "minilm", "--input", str(path), "--label-column", "label",
+                       "--min-cluster-size", "8", "--json")
+    result = json.loads(out)
+    assert code == 0 and result["documents"] == 60
+    assert result["v_measure"] > 0.8
+    sizes = sum(c["size"] for c in result["clusters"])
+    assert sizes == 60
+    words = {w for c in result["clusters"] for w in c["keywords"]}
+    assert {"telescope", "striker"} & words
+    code, out, _ = run(capsys, "cluster", "--model", "minilm", "--input", str(path), "--min-cluster-size", "8")
+    assert code == 0 and "clusters over 60 documents" in out
+
+
+def test_cluster_errors(capsys, tmp_path):
+    path = tmp_path / "tiny.csv"
+    path.write_text("text\none\ntwo\nthree\n")
+    code, _, err = run(capsys, "cluster", "--model", "wordllama", "--input", str(path))
+    assert code == 2 and "fewer than min_cluster_size" in err
+    code, _, err = run(capsys, "cluster", "--model", "wordllama", "--input", str(path), "--label-column", "topic")
+    assert code == 2 and "'topic' not found" in err

@@ -102,3 +102,31 @@ def test_models_page_load_and_measure(app_url, browser):
     page.get_by_text("long texts/s on this machine", exact=False).first.wait_for(timeout=SLOW)
     page.screenshot(path=str(SHOTS / "models.png"))
     page.close()
+
+
+def test_explorer_upload_good_and_malformed_files(app_url, browser, tmp_path):
+    from tests.fakes import topic_corpus
+
+    good = tmp_path / "topics.csv"
+    topic_corpus().to_csv(good, index=False)
+    bad = tmp_path / "broken.csv"
+    bad.write_text("text,label\nfine,a\nthis,row,has,too,many\n")
+
+    page = browser.new_page(viewport={"width": 1500, "height": 2200})
+    page.goto(f"{app_url}/explorer")
+    wait_idle(page, "Corpus explorer")
+    page.get_by_text("Upload a file").click()
+    page.locator("input[type=file]").set_input_files(str(bad))
+    page.get_by_text("Could not use broken.csv").wait_for(timeout=SLOW)
+
+    page.locator("input[type=file]").set_input_files(str(good))
+    page.get_by_text("60 documents").wait_for(timeout=SLOW)
+    assert page.get_by_text("Could not use").count() == 0
+    page.get_by_role("button", name="Run").click()
+    page.get_by_role("tab", name="Compare").wait_for(timeout=SLOW)
+    wait_idle(page, "Corpus explorer")
+    page.locator(".js-plotly-plot").first.wait_for(timeout=SLOW)  # the first model's map is drawn
+    page.get_by_role("tab", name="Compare").click()
+    page.get_by_text("Mean neighbourhood agreement").wait_for(timeout=SLOW)
+    page.screenshot(path=str(SHOTS / "explorer_compare.png"))
+    page.close()

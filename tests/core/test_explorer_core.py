@@ -1,0 +1,138 @@
+"""Known answers for the explorer's building blocks, on synthetic data."""
+
+import numpy as np
+import pytest
+
+from embedlab.clustering import ClusterConfig, cluster
+from embedlab.compare import cluster_agreement, knn_indices, label_scores, neighbourhood_agreement
+from embedlab.explorer import ExploreConfig, explore
+from embedlab.export import documents_frame, safe
+from embedlab.projection import ProjectionConfig, procrustes_align, project
+from embedlab.topics import ctfidf_keywords, describe_clusters
+from tests.fakes import TableEmbedder
+
+
+def blobs(n_per=40, centers=3, dim=16, spread=0.05, seed=0):
+    rng = np.random.default_rng(seed)
+    means = np.eye(dim)[:centers] * 5
+    x = np.concatenate([m + rng.normal(scale=spread, size=(n_per, dim)) for m in means])
+    return x.astype(np.float32), np.repeat(np.arange(centers), n_per)
+
+
+def test_pca_recovers_the_dominant_direction():
+    t = np.linspace(-5, 5, 50)
+    x = np.stack([t, 2 * t, np.zeros_like(t)], axis=1) + 0.01 * np.random.default_rng(0).normal(size=(50, 3))
+    coords = project(x, ProjectionConfig(method="pca", n_components=2))
+    # The first coordinate is the position along the line (up to sign, which is fixed deterministically).
+    assert abs(np.corrcoef(coords[:, 0], t)[0, 1]) > 0.999
+    assert np.allclose(coords, project(x, ProjectionConfig(method="pca", n_components=2)))
+
+
+def test_umap_map_keeps_blobs_apart():
+    x, truth = blobs()
+    coords = project(x, ProjectionConfig(method="umap", n_neighbors=10))
+    assert coords.shape == (120, 2)
+    centroids = np.stack([coords[truth == c].mean(axis=0) for c in range(3)])
+    within = max(np.linalg.norm(coords[truth == c] - centroids[c], axis=1).mean() for c in range(3))
+    between = min(np.linalg.norm(centroids[a] - centroids[b]) for a in range(3) for b in range(a + 1, 3))
+    assert between > 3 * within
+
+
+def test_projection_config_errors_list_valid_values():
+    with pytest.raises(ValueError, match="Valid methods: umap, pca"):
+        ProjectionConfig(method="tsne")
+    with pytest.raises(ValueError, match="Valid metrics: cosine"):
+        ProjectionConfig(metric="hamming")
+    with pytest.raises(ValueError, match="at least 3 documents"):
+        project(np.ones((2, 4)))
+
+
+def test_procrustes_undoes_rotation_scale_and_shift():
+    rng = np.random.default_rng(1)
+    ref = rng.normal(size=(30, 2))
+    angle = 1.1
+    rot = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    moved = (ref @ rot) * 3.0 + np.array([10.0, -4.0])
+    moved[:, 0] *= -1  # and a reflection
+    np.testing.assert_allclose(procrustes_align(ref, moved), ref, atol=1e-5)
+
+
+@pytest.mark.parametrize("space", ["raw", "umap-5d"])
+def test_hdbscan_finds_separated_blobs_and_marks_outliers_as_noise(space):
+    x, truth = blobs()
+    outliers = np.random.default_rng(2).normal(scale=0.01, size=(3, 16)).astype(np.float32)
+    outliers[:, 5:8] = [[7, 0, 0], [0, 7, 0], [0, 0, 7]]
+    labels = cluster(np.concatenate([x, outliers]), ClusterConfig(min_cluster_size=10, space=space))
+    assert label_scores(labels[:120], truth).ari == pytest.approx(1.0)
+    if space == "raw":
+        assert (labels[120:] == -1).all()
+
+
+def test_cluster_config_errors():
+    with pytest.raises(ValueError, match="Valid spaces: umap-5d, raw"):
+        ClusterConfig(space="tsne")
+    with pytest.raises(ValueError, match="fewer than min_cluster_size"):
+        cluster(np.ones((5, 3)), ClusterConfig(min_cluster_size=10))
+
+
+def test_ctfidf_picks_each_clusters_own_words():
+    texts = ["apple banana fruit market", "banana apple smoothie", "apple orchard fruit",
+             "goal striker match", "match referee goal", "striker goal penalty",
+             "market shares rally", "shares market investors", "investors shares bonds"]
+    labels = np.array([0, 0, 0, 1, 1, 1, 2, 2, 2])
+    kw = ctfidf_keywords(texts, labels, top_n=2)
+    assert kw[0][0][0] == "apple" and kw[1][0][0] == "goal" and kw[2][0][0] == "shares"
+    # "market" appears in clusters 0 and 2, so it ranks below "shares" in cluster 2.
+    assert [w for w, _ in kw[2]].index("shares") < len(kw[2])
+
+
+def test_words_in_most_clusters_are_dropped_with_five_or_more():
+    texts = [f"said topic{c} word{c}" for c in range(6)]
+    kw = ctfidf_keywords(texts, np.arange(6), top_n=3)
+    assert all("said" not in [w for w, _ in kw[c]] for c in range(6))
+
+
+def test_describe_clusters_orders_by_size_noise_last_and_finds_central_docs():
+    vectors = np.array([[1, 0], [0.9, 0.1], [0.8, 0.2], [0, 1], [0.1, 0.9], [1, 1]], dtype=np.float32)
+    labels = np.array([0, 0, 0, 1, 1, -1])
+    texts = ["a x", "a y", "a z", "b x", "b y", "c"]
+    summary = describe_clusters(texts, vectors, labels, top_docs=1)
+    assert [s.cluster for s in summary] == [0, 1, -1]
+    assert summary[0].size == 3 and summary[0].central_docs == [1]
+
+
+def test_knn_and_neighbourhood_agreement():
+    x = np.array([[1, 0], [0.99, 0.1], [0, 1], [0.1, 0.99]], dtype=np.float32)
+    assert knn_indices(x, 1)[:, 0].tolist() == [1, 0, 3, 2]
+    assert neighbourhood_agreement(x, x * 7, k=1).tolist() == [1, 1, 1, 1]
+    swapped = x[:, ::-1].copy()
+    swapped[1] = [0.0, -1.0]  # document 1 moves away from document 0 in "model B"
+    agreement = neighbourhood_agreement(x, swapped, k=1)
+    assert agreement[1] == 0 and agreement[2] == 1
+
+
+def test_knn_chunking_gives_the_same_answer():
+    x, _ = blobs(n_per=30)
+    np.testing.assert_array_equal(knn_indices(x, 5, chunk=7)[:, 0], knn_indices(x, 5)[:, 0])
+
+
+def test_agreement_and_label_scores_known_answers():
+    same = cluster_agreement(np.array([0, 0, 1, 1]), np.array([5, 5, 9, 9]))
+    assert same.ari == pytest.approx(1) and same.nmi == pytest.approx(1)
+    scores = label_scores(np.array([0, 0, 1, -1]), ["a", "a", "b", "b"])
+    assert scores.noise_share == 0.25 and scores.v_measure < 1
+
+
+def test_explore_pipeline_with_a_table_embedder_and_export():
+    x, truth = blobs(n_per=12, centers=2, dim=4)
+    words = {0: "alpha beta", 1: "gamma delta"}
+    texts = [f"{words[t]} doc{i}" for i, t in enumerate(truth)]
+    enc = TableEmbedder({t: v.tolist() for t, v in zip(texts, x)})
+    result = explore(texts, enc, ExploreConfig(projection=ProjectionConfig(method="pca"),
+                                                clustering=ClusterConfig(min_cluster_size=5, space="raw")))
+    assert len(enc.calls) == 1 and result.coords.shape == (24, 2)
+    assert label_scores(result.labels, truth).v_measure == pytest.approx(1.0)
+    assert set(result.seconds) == {"embed", "map", "cluster"}
+    frame = documents_frame([str(i) for i in range(24)], texts, truth, {"m@cls": result})
+    assert {"cluster_m_cls", "x_m_cls", "y_m_cls", "keywords_m_cls", "label"} <= set(frame.columns)
+    assert safe("a/b@c") == "a_b_c"
