@@ -155,15 +155,20 @@ def cmd_cluster(args: argparse.Namespace) -> int:
         truth = df[args.label_column].astype(str).to_numpy()[column.rows]
         scores = label_scores(result.labels, truth)
         record.update(v_measure=scores.v_measure, ari=scores.ari, noise_share=scores.noise_share)
+        for entry in record["clusters"]:  # which label dominates each cluster, and how purely
+            members = truth[result.labels == entry["cluster"]]
+            values, counts = np.unique(members, return_counts=True)
+            entry["top_label"], entry["top_label_share"] = str(values[counts.argmax()]), float(counts.max() / len(members))
     if args.json:
         _print_json(record)
         return 0
     found = [c for c in result.clusters if c.cluster != -1]
     noise = sum(c.size for c in result.clusters if c.cluster == -1)
     print(f"{model.name}: {len(found)} clusters over {record['documents']} documents, {noise} noise")
-    for c in result.clusters:
+    for c, entry in zip(result.clusters, record["clusters"]):
         name = "noise" if c.cluster == -1 else f"#{c.cluster}"
-        print(f"{name:>6}  {c.size:6}  {', '.join(c.keywords)}")
+        majority = f"  [{entry['top_label']} {entry['top_label_share']:.0%}]" if args.label_column else ""
+        print(f"{name:>6}  {c.size:6}{majority}  {', '.join(c.keywords)}")
     if args.label_column:
         print(f"V-measure {record['v_measure']:.4f}  ARI {record['ari']:.4f}  against {args.label_column!r} "
               f"(noise counted as its own cluster: {record['noise_share']:.1%} of documents)")

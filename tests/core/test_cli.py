@@ -119,6 +119,9 @@ def test_cluster_reports_clusters_keywords_and_v_measure(capsys, tmp_path):
     assert sizes == 60
     words = {w for c in result["clusters"] for w in c["keywords"]}
     assert {"telescope", "striker"} & words
+    found = [c for c in result["clusters"] if c["cluster"] != -1]
+    assert sorted(c["top_label"] for c in found) == sorted(set(topic_corpus()["label"]))  # one cluster per topic
+    assert all(c["top_label_share"] == 1.0 for c in found)
     code, out, _ = run(capsys, "cluster", "--model", "minilm", "--input", str(path), "--min-cluster-size", "8")
     assert code == 0 and "clusters over 60 documents" in out
 
