@@ -15,6 +15,7 @@ pages = [
     st.Page("views/models.py", title="Models", icon=":material/deployed_code:"),
     st.Page("views/similarity.py", title="Similarity", icon=":material/grid_on:"),
     st.Page("views/explorer.py", title="Corpus explorer", icon=":material/bubble_chart:"),
+    st.Page("views/retrieval.py", title="Retrieval lab", icon=":material/manage_search:"),
 ]
 navigation = st.navigation(pages)
 sidebar.render()

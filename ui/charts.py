@@ -139,3 +139,30 @@ def agreement_map(coords: np.ndarray, agreement: np.ndarray, texts: list[str], *
     fig.update_layout(title=title, height=height, margin={"l": 10, "r": 10, "t": 40, "b": 10},
                       xaxis={"visible": False}, yaxis={"visible": False})
     return fig
+
+
+def token_heatmap(query_tokens: list[str], doc_tokens: list[str], sims: np.ndarray, height: int = 320) -> go.Figure:
+    """Query tokens (rows) x document tokens (columns) cosine; each row's best match is boxed.
+    The MaxSim score is the mean of the row maxima."""
+    cols = [f"{t}·{i}" for i, t in enumerate(doc_tokens)]  # positions keep repeated tokens apart
+    rows = [f"{t}·{i}" for i, t in enumerate(query_tokens)]
+    fig = go.Figure(go.Heatmap(z=sims, x=cols, y=rows, colorscale="Viridis", zmin=float(min(0.0, sims.min())), zmax=1,
+                               colorbar={"title": "cosine"},
+                               hovertemplate="query %{y}<br>doc %{x}<br>cosine %{z:.3f}<extra></extra>"))
+    best = sims.argmax(axis=1)
+    fig.add_trace(go.Scatter(x=[cols[j] for j in best], y=rows, mode="markers", showlegend=False,
+                             marker={"symbol": "square-open", "size": 14, "color": "#ff4b4b", "line": {"width": 2}},
+                             hovertemplate="best match for %{y}: %{x}<extra></extra>"))
+    fig.update_layout(height=max(height, 40 + 22 * len(rows)), margin={"l": 10, "r": 10, "t": 10, "b": 10},
+                      xaxis={"tickangle": -60, "showticklabels": len(cols) <= 120}, yaxis={"autorange": "reversed"})
+    return fig
+
+
+def metric_bars(table, metric: str) -> go.Figure:
+    """One bar per pipeline for ``metric`` (table indexed by pipeline)."""
+    ordered = table.sort_values(metric)
+    fig = go.Figure(go.Bar(x=ordered[metric], y=ordered.index, orientation="h", text=[f"{v:.3f}" for v in ordered[metric]],
+                           textposition="auto", marker_color="#4c78a8"))
+    fig.update_layout(height=80 + 32 * len(ordered), margin={"l": 10, "r": 10, "t": 10, "b": 10},
+                      xaxis={"title": metric, "range": [0, 1]})
+    return fig

@@ -31,6 +31,21 @@ EXP_MS = "exp_ms"
 EXP_SPACE = "exp_space"
 EXP_RESULTS = "exp_results"  # {"corpus": hash of the texts, "maps": {model: ModelMap}}
 
+RET_SOURCE = "ret_source"
+RET_MODELS = "ret_models"
+RET_BM25 = "ret_bm25"
+RET_HYBRID = "ret_hybrid"
+RET_RERANKER = "ret_reranker"
+RET_DEPTH = "ret_depth"
+RET_QUERY = "ret_query"
+RET_K = "ret_k"
+RET_MAX_Q = "ret_max_q"
+RET_TOP_K = "ret_top_k"
+RET_LI_QUERY = "ret_li_query"
+RET_LI_DOC = "ret_li_doc"
+RET_LAST_SEARCH = "ret_last_search"  # {"query": str, "hits": {pipeline: doc positions}}
+RET_EVAL = "ret_eval"  # {"corpus": hash, "data": RetrievalData, "stages": [Stage]}
+
 DEFAULT_SIM_MODELS = ["minilm", "minilm@cls", "smollm2"]
 
 WIDGET_DEFAULTS = {
@@ -44,9 +59,18 @@ WIDGET_DEFAULTS = {
     EXP_MCS: 0,
     EXP_MS: 0,
     EXP_SPACE: "umap-5d",
+    RET_MODELS: ["minilm", "wordllama"],
+    RET_BM25: True,
+    RET_HYBRID: True,
+    RET_RERANKER: "maxsim:minilm",
+    RET_DEPTH: 20,
+    RET_K: 10,
+    RET_MAX_Q: 300,
+    RET_TOP_K: 100,
 }
 # Widgets whose first value is the widget's own (first option / empty), kept once the user sets them.
-KEPT_WIDGETS = [SIM_SOURCE, SIM_TEXT, SIM_GEOMETRY_SOURCE, EXP_SOURCE]
+KEPT_WIDGETS = [SIM_SOURCE, SIM_TEXT, SIM_GEOMETRY_SOURCE, EXP_SOURCE, RET_SOURCE, RET_QUERY, RET_LI_QUERY,
+                RET_LI_DOC]
 DEFAULTS = {MODELS_MEASURED: {}}
 
 

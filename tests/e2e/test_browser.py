@@ -130,3 +130,24 @@ def test_explorer_upload_good_and_malformed_files(app_url, browser, tmp_path):
     page.get_by_text("Mean neighbourhood agreement").wait_for(timeout=SLOW)
     page.screenshot(path=str(SHOTS / "explorer_compare.png"))
     page.close()
+
+
+def test_retrieval_search_rerank_and_late_interaction(app_url, browser):
+    page = browser.new_page(viewport={"width": 1600, "height": 2400})
+    page.goto(f"{app_url}/retrieval")
+    wait_idle(page, "Retrieval lab")
+    page.get_by_text("documents · 2,125 queries").first.wait_for(timeout=SLOW)
+    # Only the fast static model, so a fresh machine does not embed 2,089 articles with MiniLM here.
+    page.locator("[data-testid='stMultiSelect'] [aria-label*='Remove minilm'], "
+                 "[data-testid='stMultiSelect'] [title='Remove minilm']").first.click()
+    wait_idle(page, "Retrieval lab")
+    page.get_by_label("Query", exact=True).fill("Yukos oil tax dispute")
+    page.get_by_label("Query", exact=True).press("Enter")
+    wait_idle(page, "Retrieval lab")
+    page.get_by_text("maxsim:minilm (top 20 reranked").wait_for(timeout=SLOW)
+    body = page.locator("[data-testid='stMain']").inner_text()
+    assert "hybrid(wordllama + BM25)" in body
+    page.screenshot(path=str(SHOTS / "retrieval_search.png"), full_page=True)
+    page.get_by_role("tab", name="Late interaction").click()
+    page.get_by_text("MaxSim score").wait_for(timeout=SLOW)  # the search query against the picked document
+    page.close()
