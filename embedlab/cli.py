@@ -125,9 +125,11 @@ def _retrieval_data(args: argparse.Namespace):
     if args.data == "bbc":
         data = bbc_title_to_article()
     elif args.data:
-        data = load_beir(args.data, args.split)
+        data = load_beir(args.data, args.split, ignore_identical_ids={"auto": None, "yes": True, "no": False}[
+            args.ignore_identical_ids])
     elif all(given):
         data = assemble(Path(args.corpus).parent.name or "data", args.corpus, args.queries, args.qrels)
+        data.ignore_identical_ids = args.ignore_identical_ids == "yes"
     else:
         raise DataError("Retrieval needs --data bbc, --data BEIR_FOLDER, or all three of --corpus, --queries, --qrels.")
     return data.subset_queries(args.max_queries) if args.max_queries else data
@@ -164,7 +166,7 @@ def cmd_eval_retrieval(args: argparse.Namespace) -> int:
             stages.append(P.rerank(lexical, data, reranker, depth=args.rerank_depth))
     table = P.summary_table(stages, data, DEFAULT_METRICS)
     record = {"data": data.name, "documents": len(data.doc_ids), "queries": len(data.query_ids),
-              "notes": data.notes, "top_k": args.top_k,
+              "notes": data.notes, "top_k": args.top_k, "ignore_identical_ids": data.ignore_identical_ids,
               "results": [{"pipeline": name, **row} for name, row in table.to_dict(orient="index").items()]}
     if args.per_query:
         record["per_query"] = {st.name: st.evaluate(data).round(5).to_dict(orient="index") for st in stages}
@@ -293,6 +295,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--bm25", action="store_true", help="add the BM25 baseline")
     p.add_argument("--hybrid", action="store_true", help="add BM25 + model fused by reciprocal rank")
     p.add_argument("--top-k", type=int, default=1000, help="results kept per query (mteb uses 1000)")
+    p.add_argument("--ignore-identical-ids", choices=("auto", "yes", "no"), default="auto",
+                   help="drop a result whose id equals the query id before scoring; auto = as mteb does for the "
+                        "BEIR folder's name (ArguAna, Quora, FiQA, FEVER, MSMARCO)")
     p.add_argument("--max-queries", type=int, help="evaluate a seeded random subset of the queries")
     p.add_argument("--per-query", action="store_true", help="with --json: every query's metrics")
     p.add_argument("--json", action="store_true")

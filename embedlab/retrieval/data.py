@@ -30,6 +30,9 @@ class RetrievalData:
     queries: list[str]
     qrels: Qrels
     notes: list[str] = field(default_factory=list)  # what loading dropped or changed, for the user
+    # Drop a result whose document id equals the query id before scoring (mteb does this for
+    # ArguAna, Quora, FiQA2018, FEVER, MSMARCO: ``ignore_identical_ids = True`` on those tasks).
+    ignore_identical_ids: bool = False
 
     def __post_init__(self) -> None:
         self.doc_index = {d: i for i, d in enumerate(self.doc_ids)}
@@ -55,7 +58,8 @@ class RetrievalData:
         qids = [self.query_ids[i] for i in keep]
         return RetrievalData(self.name, self.doc_ids, self.titles, self.bodies, qids,
                              [self.queries[i] for i in keep], {q: self.qrels[q] for q in qids},
-                             [*self.notes, f"Evaluated on {n:,} of {len(self.query_ids):,} queries (seed {seed})."])
+                             [*self.notes, f"Evaluated on {n:,} of {len(self.query_ids):,} queries (seed {seed})."],
+                             self.ignore_identical_ids)
 
 
 def _pick(columns: list[str], wanted: tuple[str, ...], what: str, source: str) -> str:
@@ -172,7 +176,12 @@ def assemble(name: str, corpus, queries, qrels) -> RetrievalData:
                          {q: judged[q] for q in qids}, notes)
 
 
-def load_beir(folder: str | Path, split: str = "test") -> RetrievalData:
+# BEIR sets on which mteb ignores a document that has the query's own id (see RetrievalData).
+IDENTICAL_ID_SETS = {"arguana", "quora", "fiqa", "fiqa2018", "fever", "msmarco"}
+
+
+def load_beir(folder: str | Path, split: str = "test", *, ignore_identical_ids: bool | None = None) -> RetrievalData:
+    """``ignore_identical_ids=None`` decides from the folder name, as mteb's task for that set does."""
     folder = Path(folder)
     if not folder.is_dir():
         raise DataError(f"BEIR folder not found: {folder}")
@@ -183,7 +192,13 @@ def load_beir(folder: str | Path, split: str = "test") -> RetrievalData:
     for part in ("corpus.jsonl", "queries.jsonl"):
         if not (folder / part).is_file():
             raise DataError(f"{folder / part} not found (a BEIR folder has corpus.jsonl, queries.jsonl, qrels/).")
-    return assemble(f"{folder.name} ({split})", folder / "corpus.jsonl", folder / "queries.jsonl", qrels)
+    data = assemble(f"{folder.name} ({split})", folder / "corpus.jsonl", folder / "queries.jsonl", qrels)
+    if ignore_identical_ids is None:
+        ignore_identical_ids = "".join(ch for ch in folder.name.lower() if ch.isalnum()) in IDENTICAL_ID_SETS
+        if ignore_identical_ids:
+            data.notes.append(f"Results with the query's own id are ignored, as mteb does for {folder.name}.")
+    data.ignore_identical_ids = ignore_identical_ids
+    return data
 
 
 def bbc_title_to_article() -> RetrievalData:

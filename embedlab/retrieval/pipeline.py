@@ -31,11 +31,15 @@ class Stage:
 
     def run(self, data: RetrievalData) -> dict[str, dict[str, float]]:
         if self.ranked_scores:
-            return self.hits.run(data.query_ids, data.doc_ids)
-        # Positions as scores (higher = earlier), so no ties and the order is kept exactly.
-        n = self.hits.indices.shape[1]
-        return {q: {data.doc_ids[d]: float(n - r) for r, d in enumerate(row)}
-                for q, row in zip(data.query_ids, self.hits.indices)}
+            run = self.hits.run(data.query_ids, data.doc_ids)
+        else:  # positions as scores (higher = earlier), so no ties and the order is kept exactly
+            n = self.hits.indices.shape[1]
+            run = {q: {data.doc_ids[d]: float(n - r) for r, d in enumerate(row)}
+                   for q, row in zip(data.query_ids, self.hits.indices)}
+        if data.ignore_identical_ids:  # mteb/_evaluators/retrieval_evaluator.py, RetrievalEvaluator.evaluate
+            for qid, scores in run.items():
+                scores.pop(qid, None)
+        return run
 
     def evaluate(self, data: RetrievalData, names: Sequence[str] = metrics.DEFAULT_METRICS) -> pd.DataFrame:
         return metrics.per_query(self.run(data), data.qrels, names)

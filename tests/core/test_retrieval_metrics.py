@@ -83,3 +83,24 @@ def test_unknown_metric_is_refused():
 def test_doc_text_joins_title_and_text_like_mteb():
     data = RetrievalData("t", ["a", "b"], ["Title", ""], ["body ", " only body"], ["q"], ["x"], {"q": {"a": 1}})
     assert data.doc_texts == ["Title body", "only body"]
+
+
+def test_identical_ids_are_ignored_for_the_sets_mteb_ignores_them_on(tmp_path):
+    import json
+
+    from embedlab.retrieval.data import load_beir
+    from embedlab.retrieval.pipeline import Stage
+    from embedlab.retrieval.search import Hits
+
+    for name, expected in [("ArguAna", True), ("scifact", False)]:
+        folder = tmp_path / name
+        (folder / "qrels").mkdir(parents=True)
+        (folder / "corpus.jsonl").write_text("\n".join(json.dumps({"_id": i, "title": "", "text": t})
+                                                       for i, t in [("a1", "x"), ("a2", "y")]))
+        (folder / "queries.jsonl").write_text(json.dumps({"_id": "a1", "text": "x"}))
+        (folder / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\na1\ta2\t1\n")
+        data = load_beir(folder)
+        assert data.ignore_identical_ids is expected
+        # The query's own document first, the relevant one second.
+        stage = Stage("s", Hits(np.array([[0, 1]]), np.array([[0.9, 0.8]], dtype=np.float32)), 0.0)
+        assert stage.evaluate(data)["MRR@10"].iloc[0] == (1.0 if expected else 0.5)
