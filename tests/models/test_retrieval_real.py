@@ -69,3 +69,18 @@ def test_llm_rerankers_score_a_batch_offline():
         assert scores.shape == (2,) and np.isfinite(scores).all()
     qlm = load_reranker("qlm:smollm2").score("football cup final goals", docs)
     assert qlm[0] > qlm[1]  # query likelihood prefers the on-topic document
+
+
+def test_a_saved_cross_encoder_is_listed_and_reranks(tmp_home):
+    """A CrossEncoder saved where the fine-tuning page saves rerankers shows up by name and runs.
+    (Its head is untrained here: this checks the plumbing, not the quality.)"""
+    from sentence_transformers import CrossEncoder
+
+    from embedlab.retrieval.rerank import load_reranker, reranker_choices, rerankers_dir
+
+    base = model_folder(load_model("minilm").spec)
+    CrossEncoder(str(base), num_labels=1, device="cpu").save(str(rerankers_dir() / "my-reranker"))
+    assert "cross-encoder:my-reranker" in reranker_choices()
+    ranker = load_reranker("cross-encoder:my-reranker")
+    scores = ranker.score("cats", ["cats purr", "rates rise", "dogs bark"])
+    assert scores.shape == (3,) and np.isfinite(scores).all() and len(set(scores.round(6))) == 3
