@@ -72,10 +72,12 @@ def _parse(raw: bytes, fmt: str) -> pd.DataFrame:
         lines = [line.strip() for line in text.splitlines()]
         return pd.DataFrame({"text": [line for line in lines if line]})
     if fmt == "jsonl":
+        # dtype=False: keep JSON strings as strings, as CSV does (dtype=str). pandas' default inference
+        # turns "007" into 7 and "2020" into 2020, so ids stop matching qrels and texts become numbers.
         stripped = text.lstrip()
         if stripped.startswith("["):  # a JSON array is a common near-miss for JSONL; accept it
-            return pd.read_json(io.StringIO(text))
-        return pd.read_json(io.StringIO(text), lines=True)
+            return pd.read_json(io.StringIO(text), dtype=False)
+        return pd.read_json(io.StringIO(text), lines=True, dtype=False)
     sep = "\t" if fmt == "tsv" else ","
     # on_bad_lines="error" turns a ragged row into a ParserError naming the line.
     return pd.read_csv(io.StringIO(text), sep=sep, on_bad_lines="error", dtype=str, keep_default_na=False)

@@ -69,3 +69,16 @@ def topic_corpus(n_per: int = 20, seed: int = 0):
         for _ in range(n_per):
             rows.append({"text": template.format(*rng.choice(words, 4, replace=False)), "label": label})
     return pd.DataFrame(rows).sample(frac=1.0, random_state=seed).reset_index(drop=True)
+
+
+class RuleReranker:
+    """A reranker whose scores follow a known rule: ``rule(query, doc) -> float``. Records every call."""
+
+    def __init__(self, rule, name: str = "rule") -> None:
+        self.rule = rule
+        self.name = name
+        self.calls: list[tuple[str, list[str]]] = []
+
+    def score(self, query, docs):
+        self.calls.append((query, list(docs)))
+        return np.array([self.rule(query, d) for d in docs], dtype=np.float32)
