@@ -44,7 +44,7 @@ class DenseIndex:
     def __len__(self) -> int:
         return len(self.vectors)
 
-    def search(self, queries: np.ndarray, k: int = 10, *, doc_chunk: int = 32_768, query_chunk: int = 256) -> Hits:
+    def search(self, queries: np.ndarray, k: int = 10, *, doc_chunk: int = 8_192, query_chunk: int = 256) -> Hits:
         queries = l2_normalize(np.atleast_2d(np.asarray(queries, dtype=np.float32)))
         if queries.shape[1] != self.vectors.shape[1]:
             raise ValueError(f"Query vectors have {queries.shape[1]} dimensions, documents {self.vectors.shape[1]}.")
