@@ -16,7 +16,7 @@ from embedlab.models.assets import folder_fingerprint, package_file, prepare_ggu
 from embedlab.models.registry import hub_snapshot, read_st_folder, resolve_spec
 from embedlab.models.spec import ModelSpec
 from embedlab.models.static import load_wordllama
-from embedlab.models.transformer import load_transformer
+from embedlab.models.transformer import load_dense, load_transformer
 from embedlab.paths import cache_dir, models_dir
 
 log = logging.getLogger(__name__)
@@ -68,9 +68,17 @@ def load_model(
         inner = load_wordllama(spec)
     else:
         folder = model_folder(spec, progress)
-        backbone = read_st_folder(folder)["transformer_dir"]
+        st = read_st_folder(folder)
+        backbone = st["transformer_dir"]
         try:
-            inner = load_transformer(spec, backbone, fingerprint=folder_fingerprint(backbone))
+            fingerprint = folder_fingerprint(backbone)
+            head = None
+            if st["dense"]:
+                if len(st["dense"]) > 1:
+                    raise ModelLoadError(f"{folder} has {len(st['dense'])} Dense modules; embedlab applies one.")
+                head = load_dense(st["dense"][0])
+                fingerprint += "+" + folder_fingerprint(st["dense"][0])
+            inner = load_transformer(spec, backbone, fingerprint=fingerprint, head=head)
         except ModelLoadError:
             raise
         except Exception as exc:  # transformers raises many types for "this is not a model"

@@ -64,6 +64,8 @@ def remove_custom_spec(name: str) -> None:
 def finetuned_specs() -> dict[str, ModelSpec]:
     specs = {}
     for spec_file in sorted(finetuned_dir().glob(f"*/{SPEC_FILE}")):
+        if spec_file.parent.name.startswith("."):  # a run still being written
+            continue
         try:
             spec = ModelSpec.from_dict(json.loads(spec_file.read_text()))
         except (ValueError, TypeError):
@@ -199,7 +201,7 @@ def spec_from_folder(path: Path, *, name: str, source: str, location: str | None
 def read_st_folder(path: Path) -> dict:
     """The parts of a sentence-transformers folder we honour: backbone location, pooling, max
     length and prompts. A plain transformers folder gives the folder itself and no opinions."""
-    info = {"transformer_dir": path, "pooling": None, "max_seq_length": None, "prompts": {}}
+    info = {"transformer_dir": path, "pooling": None, "max_seq_length": None, "prompts": {}, "dense": []}
     modules_file = path / "modules.json"
     if not modules_file.exists():
         return info
@@ -211,6 +213,8 @@ def read_st_folder(path: Path) -> dict:
             bert_cfg = folder / "sentence_bert_config.json"
             if bert_cfg.exists():
                 info["max_seq_length"] = json.loads(bert_cfg.read_text()).get("max_seq_length")
+        elif kind.endswith("Dense"):
+            info["dense"].append(folder)
         elif kind.endswith("Pooling") and (folder / "config.json").exists():
             cfg = json.loads((folder / "config.json").read_text())
             modes = [ours for flag, ours in _ST_POOLING.items() if cfg.get(flag)]

@@ -27,13 +27,17 @@ log = logging.getLogger(__name__)
 class TransformerEmbedder:
     """Any transformers backbone whose last hidden state is pooled into one vector per text."""
 
-    def __init__(self, spec: ModelSpec, model: torch.nn.Module, tokenizer, *, fingerprint: str) -> None:
+    def __init__(self, spec: ModelSpec, model: torch.nn.Module, tokenizer, *, fingerprint: str,
+                 head: torch.nn.Module | None = None) -> None:
         self.spec = spec
         self.name = spec.name
         self.model = model.eval()
         self.tokenizer = tokenizer
         self.fingerprint = fingerprint
-        self.dim = int(model.config.hidden_size)
+        # An optional projection after pooling (a sentence-transformers Dense module, e.g. from a
+        # fine-tune with a projection head); the embedding size is then the head's output size.
+        self.head = head.eval() if head is not None else None
+        self.dim = int(head.out_features) if head is not None else int(model.config.hidden_size)
         model_max = getattr(model.config, "max_position_embeddings", None) or spec.max_seq_length
         self.max_seq_length = min(spec.max_seq_length, int(model_max))
         self.pad_id = _pad_id(tokenizer)
@@ -115,7 +119,11 @@ class TransformerEmbedder:
         done = 0
         for idx in length_sorted_batches([len(s) for s in seqs], batch_size):
             hidden, mask = self.hidden_states([seqs[i] for i in idx])
-            out[idx] = pool(hidden, mask, self.spec.pooling).float().numpy()
+            pooled = pool(hidden, mask, self.spec.pooling)
+            if self.head is not None:
+                with torch.inference_mode():
+                    pooled = self.head(pooled)
+            out[idx] = pooled.float().numpy()
             done += len(idx)
             if progress:
                 progress(done, len(texts))
@@ -136,7 +144,27 @@ def _forward_params(model: torch.nn.Module) -> set[str]:
     return set(inspect.signature(model.forward).parameters)
 
 
-def load_transformer(spec: ModelSpec, folder: Path | str, *, fingerprint: str, **hub_kwargs) -> TransformerEmbedder:
+def load_dense(folder: Path) -> torch.nn.Module:
+    """A sentence-transformers Dense module folder (config.json + weights) as a Linear layer.
+    Only an identity activation is supported: that is what embedlab's projection heads save."""
+    config = json.loads((folder / "config.json").read_text())
+    activation = config.get("activation_function", "torch.nn.modules.linear.Identity")
+    if not activation.endswith("Identity"):
+        raise ValueError(f"Dense module {folder} uses activation {activation}; only Identity is supported.")
+    layer = torch.nn.Linear(int(config["in_features"]), int(config["out_features"]), bias=bool(config.get("bias", True)))
+    weights = folder / "model.safetensors"
+    if weights.exists():
+        from safetensors.torch import load_file
+
+        state = load_file(str(weights))
+    else:
+        state = torch.load(folder / "pytorch_model.bin", map_location="cpu", weights_only=True)
+    layer.load_state_dict({k.removeprefix("linear."): v for k, v in state.items()})
+    return layer
+
+
+def load_transformer(spec: ModelSpec, folder: Path | str, *, fingerprint: str, head: torch.nn.Module | None = None,
+                     **hub_kwargs) -> TransformerEmbedder:
     """Load tokenizer + backbone from a plain transformers folder (or hub ID) for ``spec``."""
     from transformers import AutoModel, AutoTokenizer
     from transformers.utils import logging as hf_logging
@@ -144,4 +172,4 @@ def load_transformer(spec: ModelSpec, folder: Path | str, *, fingerprint: str, *
     hf_logging.disable_progress_bar()  # we report progress ourselves; tqdm bars clutter CLI output
     tokenizer = AutoTokenizer.from_pretrained(str(folder), **hub_kwargs)
     model = AutoModel.from_pretrained(str(folder), dtype=torch.float32, **hub_kwargs)
-    return TransformerEmbedder(spec, model, tokenizer, fingerprint=fingerprint)
+    return TransformerEmbedder(spec, model, tokenizer, fingerprint=fingerprint, head=head)

@@ -1,0 +1,265 @@
+"""Training data for contrastive fine-tuning: read, check, mine hard negatives, split.
+
+Three shapes, as sentence-transformers' losses expect them:
+  triplets       anchor, positive, negative     (MNRL with hard negatives, triplet loss)
+  pairs          anchor, positive               (MNRL with in-batch negatives; mine negatives for triplet loss)
+  scored pairs   sentence1, sentence2, score    (CoSENT)
+
+Everything that would make training meaningless is rejected before any model is loaded, with a
+message that says what is wrong and how to fix it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from embedlab.errors import DataError
+
+MIN_ROWS = 10  # enough for a held-out split that says something (at least 2 rows) and a few batches
+ANCHOR_NAMES = ("anchor", "query", "question", "sentence1", "text1", "sentence_a", "title", "premise")
+POSITIVE_NAMES = ("positive", "pos", "document", "passage", "answer", "sentence2", "text2", "sentence_b",
+                  "text", "hypothesis")
+NEGATIVE_NAMES = ("negative", "neg", "hard_negative", "negative_1", "negative1")
+SCORE_NAMES = ("score", "similarity", "label", "relatedness")
+GROUP_NAMES = ("topic", "category", "group", "label", "class")
+
+
+@dataclass
+class TrainSet:
+    """Aligned rows. ``negatives`` is None for pairs; ``scores`` only for scored pairs; ``groups``
+    (a topic per row, optional) only colours the maps."""
+
+    anchors: list[str]
+    positives: list[str]
+    negatives: list[str] | None = None
+    scores: list[float] | None = None
+    groups: list[str] | None = None
+    name: str = "data"
+    notes: list[str] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.anchors)
+
+    @property
+    def kind(self) -> str:
+        if self.scores is not None:
+            return "scored pairs"
+        return "triplets" if self.negatives is not None else "pairs"
+
+    def take(self, rows: Sequence[int]) -> "TrainSet":
+        pick = lambda xs: None if xs is None else [xs[i] for i in rows]  # noqa: E731
+        return replace(self, anchors=pick(self.anchors), positives=pick(self.positives), negatives=pick(self.negatives),
+                       scores=pick(self.scores), groups=pick(self.groups), notes=list(self.notes))
+
+    def summary(self) -> str:
+        return f"{len(self):,} {self.kind}"
+
+    def to_frame(self) -> pd.DataFrame:
+        cols = {"anchor": self.anchors, "positive": self.positives}
+        if self.negatives is not None:
+            cols["negative"] = self.negatives
+        if self.scores is not None:
+            cols["score"] = self.scores
+        if self.groups is not None:
+            cols["group"] = self.groups
+        return pd.DataFrame(cols)
+
+
+def _find(columns: Sequence[str], names: Sequence[str], explicit: str | None, what: str, *, exclude=()) -> str | None:
+    if explicit:
+        if explicit not in columns:
+            raise DataError(f"Column {explicit!r} (the {what}) is not in the file. Its columns are: {', '.join(columns)}.")
+        return explicit
+    lowered = {c.lower().strip(): c for c in columns if c not in exclude}
+    for name in names:
+        if name in lowered:
+            return lowered[name]
+    return None
+
+
+def _clean(value) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    return value.strip() if isinstance(value, str) else ""
+
+
+def from_table(
+    df: pd.DataFrame,
+    *,
+    anchor: str | None = None,
+    positive: str | None = None,
+    negative: str | None = None,
+    score: str | None = None,
+    group: str | None = None,
+    name: str = "data",
+) -> TrainSet:
+    """A TrainSet from a table, finding the columns by their usual names unless given.
+
+    Rows with an empty cell, or whose anchor equals its positive, are left out with a note; what
+    is left must still be enough to train on.
+    """
+    columns = [str(c) for c in df.columns]
+    a = _find(columns, ANCHOR_NAMES, anchor, "anchor")
+    p = _find(columns, POSITIVE_NAMES, positive, "positive", exclude={a})
+    if a is None or p is None:
+        raise DataError(
+            "Could not find the training columns. Name them anchor and positive (and optionally negative, "
+            "or score for scored pairs), or pick them explicitly. The file's columns are: "
+            f"{', '.join(columns)}."
+        )
+    n = _find(columns, NEGATIVE_NAMES, negative, "negative", exclude={a, p})
+    s = _find(columns, SCORE_NAMES, score, "score", exclude={a, p, n})
+    if s is not None and score is None:  # a found "label" column is a score only if it is numeric
+        if pd.to_numeric(df[s], errors="coerce").isna().any():
+            s = None
+    g = _find(columns, GROUP_NAMES, group, "group", exclude={a, p, n, s})
+    if n is not None and s is not None:
+        raise DataError(f"The file has both a negative column ({n!r}) and a score column ({s!r}); "
+                        "give triplets or scored pairs, not both.")
+
+    notes = []
+    anchors = [_clean(v) for v in df[a].tolist()]
+    positives = [_clean(v) for v in df[p].tolist()]
+    negatives = [_clean(v) for v in df[n].tolist()] if n else None
+    scores = None
+    if s:
+        values = pd.to_numeric(df[s], errors="coerce")
+        if values.isna().any():
+            first = int(values.isna().to_numpy().nonzero()[0][0])
+            raise DataError(f"Score column {s!r} must be numeric; row {first + 1} has {df[s].iloc[first]!r}.")
+        scores = values.astype(float).tolist()
+    groups = [str(v) for v in df[g].tolist()] if g else None
+
+    keep, empty, same, neg_is_pos = [], 0, 0, 0
+    for i in range(len(anchors)):
+        if not anchors[i] or not positives[i] or (negatives is not None and not negatives[i]):
+            empty += 1
+        elif anchors[i].casefold() == positives[i].casefold() and scores is None:
+            same += 1
+        elif negatives is not None and negatives[i].casefold() == positives[i].casefold():
+            neg_is_pos += 1
+        else:
+            keep.append(i)
+    used = f"columns: anchor={a!r}, positive={p!r}" + (f", negative={n!r}" if n else "") + \
+        (f", score={s!r}" if s else "") + (f", group={g!r}" if g else "")
+    if empty == len(anchors):
+        raise DataError(f"Every row has an empty cell ({used}); there is no text to train on.")
+    if same and same + empty == len(anchors):
+        raise DataError("The anchor and the positive are the same text in every row: there is nothing to learn. "
+                        f"Check that the two columns hold different texts ({used}).")
+    if empty:
+        notes.append(f"{empty} row(s) with an empty cell left out.")
+    if same:
+        notes.append(f"{same} row(s) whose anchor equals its positive left out.")
+    if neg_is_pos:
+        notes.append(f"{neg_is_pos} row(s) whose negative equals its positive left out.")
+    out = TrainSet(anchors, positives, negatives, scores, groups, name=name).take(keep)
+    out.notes = [f"Read {used}.", *notes]
+    check(out)
+    return out
+
+
+def check(data: TrainSet, *, loss: str | None = None) -> None:
+    """Raise DataError if ``data`` cannot be trained on (with ``loss``, if given)."""
+    if len(data) < MIN_ROWS:
+        raise DataError(
+            f"The training set has {len(data)} usable row(s); fine-tuning needs at least {MIN_ROWS} "
+            "(a fifth are held out to measure before and after)."
+        )
+    if data.scores is not None and len(set(data.scores)) < 2:
+        raise DataError("Every pair has the same score; scored pairs need different scores to learn an ordering.")
+    if loss == "cosent" and data.scores is None:
+        raise DataError("CoSENT learns from scored pairs: give a score column (sentence1, sentence2, score).")
+    if loss in ("mnrl", "triplet", "infonce") and data.scores is not None:
+        raise DataError(f"Loss {loss!r} needs (anchor, positive[, negative]) rows; these are scored pairs. "
+                        "Use CoSENT for scored pairs.")
+    if loss == "triplet" and data.negatives is None:
+        raise DataError("Triplet loss needs a negative per row: give a negative column or mine hard negatives.")
+    if len(set(zip(data.anchors, data.positives))) < 2:
+        raise DataError("All rows are the same pair; give at least two different pairs.")
+
+
+def bbc_triplets(n: int | None = 1000, *, seed: int = 0) -> TrainSet:
+    """BBC News: title -> its article, hard negative = another article on the same topic.
+
+    Duplicate articles (the corpus has 136 repeated bodies) are kept once. ``n`` rows are drawn
+    at random (seeded), spread over the topics as the corpus is.
+    """
+    from embedlab.datasets import bbc_news
+
+    df = bbc_news().drop_duplicates("text").drop_duplicates("title").reset_index(drop=True)
+    rng = np.random.default_rng(seed)
+    if n is not None and n < len(df):
+        df = df.iloc[np.sort(rng.choice(len(df), n, replace=False))].reset_index(drop=True)
+    negatives = []
+    by_topic = {label: np.flatnonzero(df["label"].to_numpy() == label) for label in df["label"].unique()}
+    for i, label in enumerate(df["label"]):
+        pool = by_topic[label]
+        j = i
+        while j == i:
+            j = int(rng.choice(pool))
+        negatives.append(df["text"].iloc[j])
+    data = TrainSet(df["title"].tolist(), df["text"].tolist(), negatives, None, df["label"].tolist(), name="BBC News")
+    data.notes = [f"BBC News title → article; negative: another article on the same topic ({len(by_topic)} topics, "
+                  f"{len(data)} rows, seed {seed})."]
+    return data
+
+
+def split(data: TrainSet, *, held_out: float = 0.2, seed: int = 0, max_held_out: int = 500) -> tuple[TrainSet, TrainSet]:
+    """Train and held-out parts. Rows sharing an anchor stay on one side, so a held-out anchor was
+    never seen in training."""
+    if not 0.0 < held_out < 1.0:
+        raise DataError(f"The held-out fraction must be between 0 and 1, got {held_out}.")
+    anchors = pd.unique(pd.Series(data.anchors))
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(anchors))
+    n_out = int(round(len(anchors) * held_out))
+    n_out = max(2, min(n_out, max_held_out, len(anchors) - 2))
+    if len(anchors) < 4:
+        raise DataError(f"Only {len(anchors)} different anchors: too few to hold some out.")
+    out_anchors = set(anchors[order[:n_out]].tolist())
+    test_rows = [i for i, a in enumerate(data.anchors) if a in out_anchors]
+    train_rows = [i for i, a in enumerate(data.anchors) if a not in out_anchors]
+    train, test = data.take(train_rows), data.take(test_rows)
+    train.name, test.name = f"{data.name} (train)", f"{data.name} (held out)"
+    return train, test
+
+
+def mine_negatives(data: TrainSet, *, method: str = "bm25", model=None, seed: int = 0) -> TrainSet:
+    """Give every pair a hard negative: the best-ranked *other* positive of the same set for the
+    anchor, by BM25 or by ``model`` (the base embedder). Never the row's own positive, nor any text
+    equal to it or to the anchor."""
+    if data.scores is not None:
+        raise DataError("Hard negatives are for (anchor, positive) pairs, not scored pairs.")
+    pool = list(pd.unique(pd.Series(data.positives)))
+    if len(pool) < 2:
+        raise DataError("Mining needs at least two different positives to draw negatives from.")
+    depth = min(len(pool), 20)
+    if method == "bm25":
+        from embedlab.retrieval.search import BM25Index
+
+        ranked = BM25Index(pool).search(data.anchors, depth).indices
+    elif method == "model":
+        if model is None:
+            raise ValueError("method='model' needs the base model.")
+        from embedlab.retrieval.search import DenseIndex
+
+        docs = model.encode(pool, role="document")
+        ranked = DenseIndex(docs, normalized=True).search(model.encode(data.anchors, role="query"), depth).indices
+    else:
+        raise DataError(f"Unknown mining method {method!r}; use bm25 or model.")
+    rng = np.random.default_rng(seed)
+    negatives = []
+    for i, row in enumerate(ranked.tolist()):
+        own = {data.positives[i].casefold(), data.anchors[i].casefold()}
+        pick = next((pool[j] for j in row if pool[j].casefold() not in own), None)
+        if pick is None:  # everything the ranker found is the positive: any other text will do
+            others = [t for t in pool if t.casefold() not in own]
+            pick = others[int(rng.integers(len(others)))]
+        negatives.append(pick)
+    out = replace(data, negatives=negatives, notes=[*data.notes, f"Hard negatives mined with {method} ({len(data)} rows)."])
+    return out

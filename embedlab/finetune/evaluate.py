@@ -1,0 +1,130 @@
+"""Before/after evidence on the held-out split, for any embedder (or a bi-encoder + reranker).
+
+- triplet accuracy: share of held-out rows with cos(anchor, positive) > cos(anchor, negative)
+  (sentence-transformers' TripletEvaluator counts the same way);
+- retrieval: every held-out anchor is a query, the corpus is every distinct held-out positive and
+  negative, the anchor's own positive(s) are relevant; nDCG@10, MRR@10 and Recall@1/10 as in
+  mteb/pytrec_eval (embedlab.retrieval.metrics);
+- geometry: mean cosine of random pairs of distinct held-out texts (raw decoder states sit near 1);
+- scored pairs: cosine Spearman against the scores, as MTEB's STS evaluator.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from embedlab.finetune.data import TrainSet
+from embedlab.retrieval import metrics
+
+SUMMARY_METRICS = ("triplet accuracy", "nDCG@10", "MRR@10", "Recall@1", "Recall@10", "mean random-pair cosine",
+                   "Spearman")
+
+
+@dataclass
+class Evaluation:
+    scores: dict[str, float]
+    positive_sims: np.ndarray  # cos(anchor, positive) per held-out row
+    negative_sims: np.ndarray | None  # cos(anchor, negative) per held-out row
+    doc_vectors: np.ndarray  # the held-out corpus, for maps
+    doc_texts: list[str]
+    doc_groups: list[str]
+    seconds: float = 0.0
+    per_query: pd.DataFrame | None = field(default=None, repr=False)
+
+
+def held_out_corpus(data: TrainSet) -> tuple[list[str], list[str], list[str], dict[str, dict[str, int]]]:
+    """Distinct queries (anchors), distinct documents (positives, then negatives), each document's
+    group, and qrels ``q<query number>`` -> ``d<document number>`` of the anchor's positives."""
+    group_of = {p: (data.groups[i] if data.groups else "positive") for i, p in enumerate(data.positives)}
+    docs: dict[str, int] = {}
+    for t in [*data.positives, *(data.negatives or [])]:
+        docs.setdefault(t, len(docs))
+    queries = {a: n for n, a in enumerate(pd.unique(pd.Series(data.anchors)))}
+    qrels: dict[str, dict[str, int]] = {}
+    for a, p in zip(data.anchors, data.positives):
+        qrels.setdefault(f"q{queries[a]}", {})[f"d{docs[p]}"] = 1
+    groups = [group_of.get(t, "negative only") for t in docs]
+    return list(queries), list(docs), groups, qrels
+
+
+def evaluate(model, data: TrainSet, *, reranker=None, rerank_depth: int = 20, seed: int = 0,
+             progress=None) -> Evaluation:
+    """Score ``model`` (anything with ``encode(texts, role=...)``) on held-out ``data``.
+
+    With ``reranker`` (``score(query, docs)``), retrieval is the model's top ``rerank_depth``
+    reranked, and triplet accuracy compares the reranker's scores for positive and negative.
+    """
+    import time
+
+    start = time.perf_counter()
+    queries, docs, groups, qrels = held_out_corpus(data)
+    q_vec = model.encode(queries, role="query")
+    d_vec = model.encode(docs, role="document", progress=progress)
+    doc_index = {t: i for i, t in enumerate(docs)}
+    q_index = {a: i for i, a in enumerate(queries)}
+    a_rows = np.array([q_index[a] for a in data.anchors])
+    pos = np.einsum("ij,ij->i", q_vec[a_rows], d_vec[[doc_index[p] for p in data.positives]])
+    neg = None
+    if data.negatives is not None:
+        neg = np.einsum("ij,ij->i", q_vec[a_rows], d_vec[[doc_index[n] for n in data.negatives]])
+
+    sims = q_vec @ d_vec.T
+    depth = min(100, len(docs))
+    order = np.argsort(-sims, axis=1, kind="stable")[:, :depth]
+    run = {}
+    for qi, row in enumerate(order):
+        if reranker is not None:
+            top = row[:rerank_depth]
+            rs = np.asarray(reranker.score(queries[qi], [docs[j] for j in top]), dtype=np.float64)
+            # reranked documents first (by reranker score), the rest after, in first-stage order
+            run[f"q{qi}"] = {f"d{j}": float(len(row) + 1 + s - rs.min()) for j, s in zip(top, rs)}
+            run[f"q{qi}"].update({f"d{j}": float(len(row) - r) for r, j in enumerate(row[rerank_depth:], 1)})
+        else:
+            run[f"q{qi}"] = {f"d{j}": float(sims[qi, j]) for j in row}
+    wanted = ("nDCG@10", "MRR@10", "Recall@1", "Recall@10")
+    scores = metrics.evaluate(run, qrels, wanted)
+
+    if reranker is not None and data.negatives is not None:
+        pos_r, neg_r = [], []
+        for a, p, n in zip(data.anchors, data.positives, data.negatives):
+            s = reranker.score(a, [p, n])
+            pos_r.append(float(s[0]))
+            neg_r.append(float(s[1]))
+        pos, neg = np.array(pos_r), np.array(neg_r)
+    if neg is not None:
+        scores["triplet accuracy"] = float(np.mean(pos > neg))
+    scores["mean random-pair cosine"] = random_pair_cosine(d_vec, seed=seed)
+    if data.scores is not None:
+        from scipy.stats import spearmanr
+
+        scores["Spearman"] = float(spearmanr(pos, data.scores).statistic)
+    ordered = {k: scores[k] for k in SUMMARY_METRICS if k in scores}
+    return Evaluation(ordered, pos, neg, d_vec, docs, groups, time.perf_counter() - start,
+                      metrics.per_query(run, qrels, ("nDCG@10", "MRR@10")))
+
+
+def random_pair_cosine(vectors: np.ndarray, *, pairs: int = 5000, seed: int = 0) -> float:
+    """Mean cosine over random pairs of distinct rows (all pairs when there are few)."""
+    n = len(vectors)
+    if n < 2:
+        return float("nan")
+    unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True).clip(1e-12)
+    if n * (n - 1) // 2 <= pairs:
+        i, j = np.triu_indices(n, 1)
+    else:
+        rng = np.random.default_rng(seed)
+        i = rng.integers(0, n, pairs)
+        j = (i + rng.integers(1, n, pairs)) % n  # never i itself
+    return float(np.mean(np.einsum("ij,ij->i", unit[i], unit[j])))
+
+
+def comparison(before: Evaluation, after: Evaluation) -> pd.DataFrame:
+    rows = []
+    for key in before.scores:
+        if key in after.scores:
+            b, a = before.scores[key], after.scores[key]
+            rows.append({"metric": key, "before": b, "after": a, "change": a - b})
+    return pd.DataFrame(rows).set_index("metric")

@@ -1,0 +1,301 @@
+"""One fine-tuning run from data to a saved model, with before/after evidence.
+
+    check data -> evaluate the base on the held-out split -> train -> evaluate the result ->
+    publish the folder under its name
+
+The model is written to a hidden temporary folder and renamed into place only when everything
+has worked, so a failed or stopped run never leaves a half-written model and never touches a
+model saved before it. ``FinetuneJob`` runs the same in a background thread for the app.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import shutil
+import threading
+import time
+import traceback
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from embedlab.errors import DataError, EmbedlabError
+from embedlab.finetune.config import FinetuneConfig, check_output_name
+from embedlab.finetune.data import TrainSet, check, mine_negatives, split
+from embedlab.finetune.evaluate import Evaluation, comparison, evaluate
+
+RECORD_FILE = "training.json"
+
+
+class Monitor:
+    """Progress shared between the training thread and whoever watches it. Thread-safe."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self.phase = "waiting"
+        self.losses: list[tuple[int, float]] = []
+        self.step = 0
+        self.total = 0
+        self.train_started: float | None = None
+        self.log: list[str] = []
+
+    def set_phase(self, text: str) -> None:
+        with self._lock:
+            self.phase = text
+            self.log.append(text)
+
+    def on_step(self, step: int, total: int, loss: float, lr=None) -> None:
+        with self._lock:
+            if self.train_started is None:
+                self.train_started = time.perf_counter()
+            self.step, self.total = step, total
+            self.losses.append((step, loss))
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def should_stop(self) -> bool:
+        return self._stop.is_set()
+
+    def snapshot(self) -> dict:
+        with self._lock:
+            elapsed = time.perf_counter() - self.train_started if self.train_started else 0.0
+            eta = elapsed / self.step * (self.total - self.step) if self.step else None
+            return {"phase": self.phase, "step": self.step, "total": self.total, "losses": list(self.losses),
+                    "elapsed": elapsed, "eta": eta, "stopping": self._stop.is_set(), "log": list(self.log)}
+
+
+@dataclass
+class FinetuneResult:
+    name: str
+    kind: str  # "embedder" or "reranker"
+    config: FinetuneConfig
+    path: Path | None
+    train_rows: int
+    held_out_rows: int
+    train_seconds: float
+    stopped: bool
+    before: Evaluation
+    after: Evaluation | None
+    notes: list[str] = field(default_factory=list)
+    losses: list[tuple[int, float]] = field(default_factory=list)
+
+    @property
+    def table(self):
+        return comparison(self.before, self.after) if self.after else None
+
+    def to_dict(self) -> dict:
+        out = {"name": self.name, "kind": self.kind, "path": str(self.path) if self.path else None,
+               "config": self.config.to_dict(), "train_rows": self.train_rows, "held_out_rows": self.held_out_rows,
+               "train_seconds": round(self.train_seconds, 1), "stopped": self.stopped, "notes": self.notes,
+               "before": self.before.scores, "after": self.after.scores if self.after else None,
+               "steps": len(self.losses), "final_loss": self.losses[-1][1] if self.losses else None}
+        return out
+
+
+def target_folder(name: str, kind: str) -> Path:
+    from embedlab.models.registry import finetuned_dir
+    from embedlab.retrieval.rerank import rerankers_dir
+
+    return (rerankers_dir() if kind == "reranker" else finetuned_dir()) / name
+
+
+def check_name_free(name: str, kind: str) -> str:
+    from embedlab.models.catalog import CATALOG
+    from embedlab.models.registry import load_custom_specs
+
+    name = check_output_name(name)
+    if kind == "embedder" and (name in CATALOG or name in load_custom_specs()):
+        raise DataError(f"{name!r} is already the name of a bundled or added model; choose another.")
+    if target_folder(name, kind).exists():
+        where = "reranker" if kind == "reranker" else "fine-tuned model"
+        raise DataError(f"A {where} named {name!r} already exists; choose another name (or delete it first).")
+    return name
+
+
+def prepare(config: FinetuneConfig, data: TrainSet, base=None) -> tuple[TrainSet, TrainSet, list[str]]:
+    """Limit, mine, check and split. Held-out rows without negatives get BM25-mined ones so
+    triplet accuracy can be measured the same way before and after."""
+    notes = list(data.notes)
+    if config.max_rows and len(data) > config.max_rows:
+        rows = np.sort(np.random.default_rng(config.seed).choice(len(data), config.max_rows, replace=False))
+        data = data.take(rows.tolist())
+        notes.append(f"Using {config.max_rows:,} randomly chosen rows (seed {config.seed}).")
+    # the loss's needs that mining cannot meet (scores for CoSENT, no scores for the others)
+    check(data, loss=None if config.workflow == "cross-encoder" else ("mnrl" if config.loss == "triplet" else config.loss))
+    train, held = split(data, held_out=config.held_out, seed=config.seed)
+    needs_negatives = config.workflow == "cross-encoder" or config.loss == "triplet"
+    if train.negatives is None and train.scores is None:
+        method = config.mine
+        if method == "none" and needs_negatives:
+            method = "bm25"
+            notes.append("This loss needs negatives and the data has none: mining them with BM25.")
+        if method != "none":
+            train = mine_negatives(train, method=method, model=base, seed=config.seed)
+            notes.append(f"Training negatives mined with {method} among the training positives.")
+    if held.negatives is None and held.scores is None:
+        held = mine_negatives(held, method="bm25", seed=config.seed)
+        notes.append("Held-out negatives mined with BM25 among the held-out positives (same for before and after).")
+    check(train, loss=config.loss if config.workflow != "cross-encoder" else None)
+    if len(train) < config.batch_size:
+        notes.append(f"Only {len(train)} training rows: the batch is smaller than {config.batch_size}.")
+    return train, held, notes
+
+
+def run_finetune(config: FinetuneConfig, data: TrainSet, name: str, monitor: Monitor | None = None) -> FinetuneResult:
+    from embedlab.models import load_model
+    from embedlab.models.loader import model_folder
+    from embedlab.models.registry import SPEC_FILE, read_st_folder, resolve_spec
+
+    monitor = monitor or Monitor()
+    kind = "reranker" if config.workflow == "cross-encoder" else "embedder"
+    name = check_name_free(name, kind)
+
+    spec = resolve_spec(config.model)
+    if spec.kind == "static":
+        raise DataError(f"{config.model} is a static word-vector model: there is no transformer to fine-tune. "
+                        "Pick minilm, mpnet or smollm2.")
+    if spec.kind == "decoder" and config.workflow != "loop":
+        raise DataError("Decoders (smollm2) are fine-tuned with the hand-rolled loop, which keeps their EOS token "
+                        "and last-token/weighted-mean pooling; choose workflow 'loop'.")
+    if config.workflow == "loop" and config.pooling and config.pooling != spec.pooling:
+        spec = spec.with_pooling(config.pooling)  # the base is measured with the pooling it is trained with
+    if config.mine != "model":  # reject bad data before loading anything
+        train, held, notes = prepare(config, data)
+
+    monitor.set_phase(f"Loading {config.model}")
+    base = load_model(spec)
+    if config.mine == "model":
+        train, held, notes = prepare(config, data, base)
+    backbone_dir = read_st_folder(model_folder(spec))["transformer_dir"]
+
+    monitor.set_phase(f"Evaluating {spec.name} on {len(held)} held-out rows")
+    before = evaluate(base, held, seed=config.seed)
+
+    final = target_folder(name, kind)
+    tmp = final.parent / f".tmp-{name}-{uuid.uuid4().hex[:8]}"
+    try:
+        monitor.set_phase(f"Training on {len(train)} rows")
+        start = time.perf_counter()
+        if config.workflow == "trainer":
+            from embedlab.finetune.trainer import train_bi_encoder
+
+            train_bi_encoder(backbone_dir, spec.pooling, train, config, monitor, tmp)
+        elif config.workflow == "cross-encoder":
+            from embedlab.finetune.trainer import train_cross_encoder
+
+            train_cross_encoder(backbone_dir, train, config, monitor, tmp)
+        else:
+            from embedlab.finetune import loop
+            from embedlab.models.transformer import load_transformer
+
+            embedder = load_transformer(dataclasses.replace(spec, max_seq_length=config.max_length), backbone_dir,
+                                        fingerprint="training")
+            model = loop.train(embedder, train, config, monitor)
+            if not monitor.should_stop():
+                loop.save(model, tmp)
+            del model, embedder
+        seconds = time.perf_counter() - start
+        losses = monitor.snapshot()["losses"]
+        if monitor.should_stop():
+            monitor.set_phase("Stopped: nothing was saved")
+            shutil.rmtree(tmp, ignore_errors=True)
+            return FinetuneResult(name, kind, config, None, len(train), len(held), seconds, True, before, None,
+                                  notes + ["Stopped by the user; no model was saved."], losses)
+
+        monitor.set_phase("Evaluating the fine-tuned model on the held-out rows")
+        if kind == "reranker":
+            from embedlab.retrieval.rerank import CrossEncoderReranker
+
+            after = evaluate(base, held, reranker=CrossEncoderReranker(str(tmp)), seed=config.seed)
+            new_spec = None
+        else:
+            new_spec = _spec(name, spec, config, data, final)
+            after = evaluate(load_model(dataclasses.replace(new_spec, location=str(tmp)), cache=False), held,
+                             seed=config.seed)
+        result = FinetuneResult(name, kind, config, final, len(train), len(held), seconds, False, before, after,
+                                notes, losses)
+        record = {**result.to_dict(), "base": config.model, "data": data.name, "losses": losses,
+                  "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+        (tmp / RECORD_FILE).write_text(json.dumps(record, indent=2, default=float))
+        if new_spec is not None:
+            new_spec = dataclasses.replace(new_spec, extra={**new_spec.extra, "before": before.scores,
+                                                            "after": after.scores})
+            (tmp / SPEC_FILE).write_text(new_spec.to_json())
+        monitor.set_phase("Saving")
+        if final.exists():  # taken while we trained: keep theirs, never overwrite
+            raise DataError(f"{final} appeared while training; the new model was not saved.")
+        tmp.rename(final)
+        monitor.set_phase(f"Saved as {name}")
+        return result
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def _spec(name: str, base_spec, config: FinetuneConfig, data: TrainSet, folder: Path):
+    from embedlab.models.spec import ModelSpec
+
+    pooling = config.pooling or base_spec.pooling
+    what = {"trainer": f"sentence-transformers trainer, {config.loss}", "loop": f"hand-rolled loop, {config.loss}"}
+    return ModelSpec(
+        name=name, kind=base_spec.kind, source="local", location=str(folder), pooling=pooling,
+        description=f"{base_spec.name} fine-tuned on {data.name} ({what[config.workflow]}"
+                    f"{', LoRA' if config.lora else ''}{f', head {config.projection_dim}' if config.projection_dim else ''})",
+        dim=config.projection_dim or base_spec.dim, query_prompt=base_spec.query_prompt,
+        document_prompt=base_spec.document_prompt, max_seq_length=base_spec.max_seq_length,
+        append_eos=base_spec.append_eos, padding_side=base_spec.padding_side, license=base_spec.license,
+        extra={"base": base_spec.name, "data": data.name, "config": config.to_dict()},
+    )
+
+
+class FinetuneJob:
+    """``run_finetune`` in a daemon thread; the app polls ``monitor`` and ``status``."""
+
+    def __init__(self, config: FinetuneConfig, data: TrainSet, name: str) -> None:
+        self.config, self.data, self.name = config, data, name
+        self.monitor = Monitor()
+        self.result: FinetuneResult | None = None
+        self.error: str | None = None
+        self.started = time.time()
+        self.thread = threading.Thread(target=self._run, name=f"finetune-{name}", daemon=True)
+
+    def start(self) -> "FinetuneJob":
+        self.thread.start()
+        return self
+
+    def _run(self) -> None:
+        try:
+            self.result = run_finetune(self.config, self.data, self.name, self.monitor)
+        except EmbedlabError as exc:
+            self.error = str(exc)
+        except Exception as exc:  # shown in the app; the traceback goes to the log
+            traceback.print_exc()
+            self.error = f"{type(exc).__name__}: {exc}"
+        finally:
+            self.monitor.set_phase("Failed" if self.error else self.monitor.phase)
+
+    @property
+    def running(self) -> bool:
+        return self.thread.is_alive()
+
+    @property
+    def status(self) -> str:
+        if self.running:
+            return "stopping" if self.monitor.should_stop() else "running"
+        if self.error:
+            return "failed"
+        return "stopped" if self.result and self.result.stopped else "done"
+
+
+def load_record(folder: Path) -> dict | None:
+    path = folder / RECORD_FILE
+    try:
+        return json.loads(path.read_text()) if path.exists() else None
+    except ValueError:
+        return None

@@ -1,0 +1,179 @@
+"""Contrastive fine-tuning in plain PyTorch, every choice visible. Read it top to bottom:
+
+1. the model: a transformers backbone, a pooling function, an optional linear projection head;
+   optionally LoRA adapters (peft) so only small low-rank matrices are trained;
+2. the similarity: cosine, dot product, or negative euclidean distance;
+3. the loss: InfoNCE over in-batch (and hard) negatives with a temperature, or a triplet margin loss;
+4. the schedule: warm-up, then constant, linear or cosine decay of the learning rate;
+5. the loop: batches of (anchor, positive[, negative]) texts, AdamW, gradient clipping;
+6. saving: merged weights + tokenizer, plus the head in sentence-transformers' Dense layout.
+
+Works the same for encoders (MiniLM: mean pooling) and decoders (SmolLM2: last-token or SGPT
+weighted-mean pooling, EOS appended, left padding), because tokenising and padding come from the
+same TransformerEmbedder that embeds at inference time.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from embedlab.finetune.config import FinetuneConfig
+from embedlab.finetune.data import TrainSet
+from embedlab.pooling import pool
+
+# Which linear layers LoRA adapts, by backbone family (attention projections, as in the LoRA paper).
+LORA_TARGETS = {"llama": ["q_proj", "k_proj", "v_proj", "o_proj"], "bert": ["query", "key", "value"],
+                "mpnet": ["q", "k", "v", "o"]}
+
+
+# ---- 1. the model ------------------------------------------------------------------------------
+class ContrastiveModel(torch.nn.Module):
+    def __init__(self, embedder, *, pooling: str, projection_dim: int = 0) -> None:
+        super().__init__()
+        self.embedder = embedder  # tokenizer, padding side, EOS handling, max length
+        self.backbone = embedder.model
+        self.pooling = pooling
+        dim = embedder.dim
+        self.head = torch.nn.Linear(dim, projection_dim) if projection_dim else None
+
+    def forward(self, texts: list[str], role: str) -> torch.Tensor:
+        batch = self.embedder._collate(self.embedder.tokenize(texts, role=role))
+        hidden = self.backbone(**batch).last_hidden_state
+        vectors = pool(hidden, batch["attention_mask"], self.pooling)
+        return self.head(vectors) if self.head is not None else vectors
+
+
+def add_lora(model: ContrastiveModel, rank: int) -> None:
+    from peft import LoraConfig, get_peft_model
+
+    family = model.backbone.config.model_type
+    targets = LORA_TARGETS.get(family)
+    if targets is None:
+        raise ValueError(f"LoRA: no target layers known for {family!r} backbones ({', '.join(LORA_TARGETS)}).")
+    config = LoraConfig(r=rank, lora_alpha=2 * rank, lora_dropout=0.05, target_modules=targets, bias="none")
+    model.backbone = get_peft_model(model.backbone, config)
+
+
+# ---- 2. the similarity -------------------------------------------------------------------------
+def similarity(a: torch.Tensor, b: torch.Tensor, distance: str) -> torch.Tensor:
+    """(n, d) x (m, d) -> (n, m); higher = more alike."""
+    if distance == "cosine":
+        return F.normalize(a, dim=-1) @ F.normalize(b, dim=-1).T
+    if distance == "dot":
+        return a @ b.T
+    return -torch.cdist(a, b)  # euclidean
+
+
+# ---- 3. the loss -------------------------------------------------------------------------------
+def info_nce(anchors, positives, negatives, *, distance: str, temperature: float) -> torch.Tensor:
+    """Each anchor must pick its own positive among every positive and negative in the batch."""
+    candidates = positives if negatives is None else torch.cat([positives, negatives])
+    logits = similarity(anchors, candidates, distance) / temperature
+    target = torch.arange(len(anchors))
+    return F.cross_entropy(logits, target)
+
+
+def triplet(anchors, positives, negatives, *, distance: str, margin: float) -> torch.Tensor:
+    """max(0, d(a, p) - d(a, n) + margin) with d = -similarity (1 - cos for cosine)."""
+    d_pos = -torch.diagonal(similarity(anchors, positives, distance))
+    d_neg = -torch.diagonal(similarity(anchors, negatives, distance))
+    return F.relu(d_pos - d_neg + margin).mean()
+
+
+# ---- 4. the schedule ---------------------------------------------------------------------------
+def lr_factor(step: int, total: int, warmup: int, schedule: str) -> float:
+    if step < warmup:
+        return (step + 1) / warmup
+    if schedule == "constant":
+        return 1.0
+    progress = (step - warmup) / max(1, total - warmup)
+    if schedule == "linear":
+        return max(0.0, 1.0 - progress)
+    return 0.5 * (1.0 + math.cos(math.pi * progress))  # cosine
+
+
+# ---- 5. the loop -------------------------------------------------------------------------------
+def train(embedder, data: TrainSet, config: FinetuneConfig, monitor) -> ContrastiveModel:
+    """Train in place and return the model. ``monitor`` gets ``on_step(step, total, loss, lr)``
+    and is asked ``should_stop()`` after every step."""
+    torch.manual_seed(config.seed)
+    model = ContrastiveModel(embedder, pooling=config.pooling or embedder.spec.pooling,
+                             projection_dim=config.projection_dim)
+    if config.lora:
+        add_lora(model, config.lora_rank)
+    model.train()
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(params, lr=config.learning_rate, weight_decay=0.01)
+
+    rng = np.random.default_rng(config.seed)
+    per_epoch = max(1, len(data) // config.batch_size)  # drop the last partial batch: fewer negatives
+    total = max(1, int(round(per_epoch * config.epochs)))
+    warmup = int(config.warmup_ratio * total)
+    step = 0
+    while step < total:
+        order = rng.permutation(len(data))
+        for start in range(0, per_epoch * config.batch_size, config.batch_size):
+            rows = order[start:start + config.batch_size]
+            anchors = model([data.anchors[i] for i in rows], "query")
+            positives = model([data.positives[i] for i in rows], "document")
+            negatives = model([data.negatives[i] for i in rows], "document") if data.negatives else None
+            if config.loss == "infonce":
+                loss = info_nce(anchors, positives, negatives, distance=config.distance, temperature=config.temperature)
+            else:
+                loss = triplet(anchors, positives, negatives, distance=config.distance, margin=config.margin)
+
+            lr = config.learning_rate * lr_factor(step, total, warmup, config.schedule)
+            for group in optimizer.param_groups:
+                group["lr"] = lr
+            optimizer.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(params, 1.0)
+            optimizer.step()
+            step += 1
+            monitor.on_step(step, total, float(loss.detach()), lr)
+            if step >= total or monitor.should_stop():
+                break
+        if monitor.should_stop():
+            break
+    model.eval()
+    return model
+
+
+# ---- 6. saving ---------------------------------------------------------------------------------
+def save(model: ContrastiveModel, folder: Path) -> None:
+    """Weights and tokenizer in a plain transformers folder; with a head, sentence-transformers'
+    modules.json + 2_Dense so other tools load it too (embedlab's loader applies the head)."""
+    backbone = model.backbone
+    if hasattr(backbone, "merge_and_unload"):  # LoRA: fold the adapters into the weights
+        backbone = backbone.merge_and_unload()
+        model.backbone = backbone
+        model.embedder.model = backbone
+    folder.mkdir(parents=True, exist_ok=True)
+    backbone.save_pretrained(folder)
+    model.embedder.tokenizer.save_pretrained(folder)
+    if model.head is None:
+        return
+    from safetensors.torch import save_file
+
+    st_pooling = {"last": "lasttoken", "weighted-mean": "weightedmean"}.get(model.pooling, model.pooling)
+    (folder / "1_Pooling").mkdir(exist_ok=True)
+    (folder / "1_Pooling" / "config.json").write_text(json.dumps(
+        {"word_embedding_dimension": model.embedder.dim, "pooling_mode": st_pooling}))
+    dense = folder / "2_Dense"
+    dense.mkdir(exist_ok=True)
+    (dense / "config.json").write_text(json.dumps({
+        "in_features": model.head.in_features, "out_features": model.head.out_features, "bias": True,
+        "activation_function": "torch.nn.modules.linear.Identity"}))
+    save_file({"linear.weight": model.head.weight.detach().contiguous(),
+               "linear.bias": model.head.bias.detach().contiguous()}, str(dense / "model.safetensors"))
+    (folder / "modules.json").write_text(json.dumps([
+        {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.base.modules.Transformer"},
+        {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.sentence_transformer.modules.Pooling"},
+        {"idx": 2, "name": "2", "path": "2_Dense", "type": "sentence_transformers.base.modules.Dense"},
+    ], indent=2))
