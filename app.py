@@ -16,6 +16,7 @@ pages = [
     st.Page("views/similarity.py", title="Similarity", icon=":material/grid_on:"),
     st.Page("views/explorer.py", title="Corpus explorer", icon=":material/bubble_chart:"),
     st.Page("views/retrieval.py", title="Retrieval lab", icon=":material/manage_search:"),
+    st.Page("views/finetune.py", title="Fine-tuning", icon=":material/model_training:"),
 ]
 navigation = st.navigation(pages)
 sidebar.render()

@@ -166,3 +166,48 @@ def metric_bars(table, metric: str) -> go.Figure:
     fig.update_layout(height=80 + 32 * len(ordered), margin={"l": 10, "r": 10, "t": 10, "b": 10},
                       xaxis={"title": metric, "range": [0, 1]})
     return fig
+
+
+def loss_curve(losses: list[tuple[int, float]], total: int | None = None) -> go.Figure:
+    """Training loss per step, with a moving average so the trend shows through batch noise."""
+    fig = go.Figure()
+    if losses:
+        steps = np.array([s for s, _ in losses])
+        values = np.array([v for _, v in losses], dtype=float)
+        fig.add_scatter(x=steps, y=values, mode="lines", name="loss per step", line={"width": 1, "color": "#9ecae1"})
+        window = max(1, min(25, len(values) // 5))
+        if window > 1:
+            smooth = np.convolve(values, np.ones(window) / window, mode="valid")
+            fig.add_scatter(x=steps[window - 1:], y=smooth, mode="lines", name=f"mean of {window} steps",
+                            line={"width": 2.5, "color": "#08519c"})
+    fig.update_layout(height=300, margin={"l": 10, "r": 10, "t": 30, "b": 10}, xaxis_title="step",
+                      yaxis_title="training loss", legend={"orientation": "h"},
+                      xaxis={"range": [0, total]} if total else {})
+    return fig
+
+
+def before_after_histograms(before: dict[str, np.ndarray], after: dict[str, np.ndarray], *,
+                            x_title: str = "cosine(anchor, text)") -> go.Figure:
+    """Positive vs negative similarity, before (left) and after (right) training."""
+    fig = make_subplots(rows=1, cols=2, subplot_titles=["before", "after"], shared_yaxes=True,
+                        horizontal_spacing=0.05)
+    colors = {"positive": "#2ca02c", "negative": "#d62728"}
+    for col, values in enumerate((before, after), 1):
+        for name, v in values.items():
+            fig.add_histogram(x=v, name=name, opacity=0.6, nbinsx=30, marker_color=colors.get(name),
+                              showlegend=col == 1, legendgroup=name, row=1, col=col)
+        fig.update_xaxes(title_text=x_title, row=1, col=col)
+    fig.update_layout(barmode="overlay", height=320, margin={"l": 10, "r": 10, "t": 40, "b": 10},
+                      legend={"orientation": "h"}, yaxis_title="held-out rows")
+    return fig
+
+
+def before_after_bars(table) -> go.Figure:
+    """Before and after for each metric (a table with index metric and columns before/after)."""
+    fig = go.Figure()
+    for col, color in (("before", "#9e9e9e"), ("after", "#1f77b4")):
+        fig.add_bar(x=table.index.tolist(), y=table[col].tolist(), name=col, marker_color=color,
+                    text=[f"{v:.3f}" for v in table[col]], textposition="outside")
+    fig.update_layout(barmode="group", height=340, margin={"l": 10, "r": 10, "t": 30, "b": 10},
+                      legend={"orientation": "h"}, yaxis={"range": [min(0, float(table.values.min())) - 0.05, 1.15]})
+    return fig

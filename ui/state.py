@@ -46,6 +46,32 @@ RET_LI_DOC = "ret_li_doc"
 RET_LAST_SEARCH = "ret_last_search"  # {"query": str, "hits": {pipeline: doc positions}}
 RET_EVAL = "ret_eval"  # {"corpus": hash, "data": RetrievalData, "stages": [Stage]}
 
+FT_SOURCE = "ft_source"
+FT_BBC_ROWS = "ft_bbc_rows"
+FT_MINE = "ft_mine"
+FT_WORKFLOW = "ft_workflow"
+FT_MODEL = "ft_model"
+FT_EPOCHS = "ft_epochs"
+FT_BATCH = "ft_batch"
+FT_LR = "ft_lr"
+FT_MAXLEN = "ft_maxlen"
+FT_HELD = "ft_held"
+FT_LOSS_TRAINER = "ft_loss_trainer"
+FT_LOSS_LOOP = "ft_loss_loop"
+FT_SCALE = "ft_scale"
+FT_TEMP = "ft_temp"
+FT_MARGIN = "ft_margin"
+FT_DISTANCE = "ft_distance"
+FT_POOLING = "ft_pooling"
+FT_PROJ = "ft_proj"
+FT_LORA = "ft_lora"
+FT_SCHEDULE = "ft_schedule"
+FT_WARMUP = "ft_warmup"
+FT_SEED = "ft_seed"
+FT_NAME = "ft_name"
+FT_MAP = "ft_map"
+FT_JOB = "ft_job"  # key of this session's latest job in ui.jobs
+
 DEFAULT_SIM_MODELS = ["minilm", "minilm@cls", "smollm2"]
 
 WIDGET_DEFAULTS = {
@@ -67,10 +93,31 @@ WIDGET_DEFAULTS = {
     RET_K: 10,
     RET_MAX_Q: 300,
     RET_TOP_K: 100,
+    FT_BBC_ROWS: 500,
+    FT_MINE: "none",
+    FT_MODEL: "minilm",
+    FT_EPOCHS: 1.0,
+    FT_BATCH: 16,
+    FT_LR: 5e-5,
+    FT_MAXLEN: 128,
+    FT_HELD: 0.2,
+    FT_LOSS_TRAINER: "mnrl",
+    FT_LOSS_LOOP: "infonce",
+    FT_SCALE: 20.0,
+    FT_TEMP: 0.05,
+    FT_MARGIN: 0.3,
+    FT_DISTANCE: "cosine",
+    FT_POOLING: "(as the model)",
+    FT_PROJ: 0,
+    FT_LORA: False,
+    FT_SCHEDULE: "linear",
+    FT_WARMUP: 0.1,
+    FT_SEED: 0,
+    FT_MAP: "pca",
 }
 # Widgets whose first value is the widget's own (first option / empty), kept once the user sets them.
 KEPT_WIDGETS = [SIM_SOURCE, SIM_TEXT, SIM_GEOMETRY_SOURCE, EXP_SOURCE, RET_SOURCE, RET_QUERY, RET_LI_QUERY,
-                RET_LI_DOC]
+                RET_LI_DOC, FT_SOURCE, FT_WORKFLOW, FT_NAME]
 DEFAULTS = {MODELS_MEASURED: {}}
 
 

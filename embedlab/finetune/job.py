@@ -118,6 +118,25 @@ def check_name_free(name: str, kind: str) -> str:
     return name
 
 
+def check_setup(config: FinetuneConfig, data: TrainSet):
+    """Everything that can be refused before loading a model: the base model's kind for this
+    workflow, and the data's shape for this loss. Returns the base model's spec."""
+    from embedlab.models.registry import resolve_spec
+
+    spec = resolve_spec(config.model)
+    if spec.kind == "static":
+        raise DataError(f"{config.model} is a static word-vector model: there is no transformer to fine-tune. "
+                        "Pick minilm, mpnet or smollm2.")
+    if spec.kind == "decoder" and config.workflow != "loop":
+        raise DataError("Decoders (smollm2) are fine-tuned with the hand-rolled loop, which keeps their EOS token "
+                        "and last-token/weighted-mean pooling; choose workflow 'loop'.")
+    # the loss's needs that mining cannot meet (scores for CoSENT, no scores for the others)
+    check(data, loss=None if config.workflow == "cross-encoder" else ("mnrl" if config.loss == "triplet" else config.loss))
+    if config.workflow == "cross-encoder" and data.scores is not None:
+        raise DataError("A cross-encoder is trained on (anchor, positive[, negative]) rows, not scored pairs.")
+    return spec
+
+
 def prepare(config: FinetuneConfig, data: TrainSet, base=None) -> tuple[TrainSet, TrainSet, list[str]]:
     """Limit, mine, check and split. Held-out rows without negatives get BM25-mined ones so
     triplet accuracy can be measured the same way before and after."""
@@ -126,8 +145,7 @@ def prepare(config: FinetuneConfig, data: TrainSet, base=None) -> tuple[TrainSet
         rows = np.sort(np.random.default_rng(config.seed).choice(len(data), config.max_rows, replace=False))
         data = data.take(rows.tolist())
         notes.append(f"Using {config.max_rows:,} randomly chosen rows (seed {config.seed}).")
-    # the loss's needs that mining cannot meet (scores for CoSENT, no scores for the others)
-    check(data, loss=None if config.workflow == "cross-encoder" else ("mnrl" if config.loss == "triplet" else config.loss))
+    check_setup(config, data)
     train, held = split(data, held_out=config.held_out, seed=config.seed)
     needs_negatives = config.workflow == "cross-encoder" or config.loss == "triplet"
     if train.negatives is None and train.scores is None:
@@ -150,19 +168,13 @@ def prepare(config: FinetuneConfig, data: TrainSet, base=None) -> tuple[TrainSet
 def run_finetune(config: FinetuneConfig, data: TrainSet, name: str, monitor: Monitor | None = None) -> FinetuneResult:
     from embedlab.models import load_model
     from embedlab.models.loader import model_folder
-    from embedlab.models.registry import SPEC_FILE, read_st_folder, resolve_spec
+    from embedlab.models.registry import SPEC_FILE, read_st_folder
 
     monitor = monitor or Monitor()
     kind = "reranker" if config.workflow == "cross-encoder" else "embedder"
     name = check_name_free(name, kind)
 
-    spec = resolve_spec(config.model)
-    if spec.kind == "static":
-        raise DataError(f"{config.model} is a static word-vector model: there is no transformer to fine-tune. "
-                        "Pick minilm, mpnet or smollm2.")
-    if spec.kind == "decoder" and config.workflow != "loop":
-        raise DataError("Decoders (smollm2) are fine-tuned with the hand-rolled loop, which keeps their EOS token "
-                        "and last-token/weighted-mean pooling; choose workflow 'loop'.")
+    spec = check_setup(config, data)
     if config.workflow == "loop" and config.pooling and config.pooling != spec.pooling:
         spec = spec.with_pooling(config.pooling)  # the base is measured with the pooling it is trained with
     if config.mine != "model":  # reject bad data before loading anything

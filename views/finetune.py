@@ -1,0 +1,302 @@
+"""Fine-tuning: adapt an embedder (or train a reranker) on your pairs, in the background, and see
+with numbers and pictures whether it got better on held-out data."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from embedlab.data import read_table
+from embedlab.errors import EmbedlabError
+from embedlab.finetune.config import FinetuneConfig
+from embedlab.finetune.data import TrainSet, bbc_triplets, from_table
+from embedlab.finetune.job import FinetuneJob, check_name_free, check_setup, load_record
+from embedlab.models import available_models
+from embedlab.models.registry import finetuned_dir, finetuned_specs
+from embedlab.projection import ProjectionConfig, procrustes_align, project
+from embedlab.retrieval.rerank import rerankers_dir, trained_rerankers
+from ui import charts, jobs, state
+
+BBC = "BBC News: title → article, hard negative from the same topic (bundled)"
+UPLOAD = "Upload pairs or triplets (CSV, TSV, JSONL, Parquet)"
+TRAINER = "sentence-transformers trainer"
+LOOP = "Hand-rolled PyTorch loop"
+CROSS = "Cross-encoder reranker"
+WORKFLOW_KEYS = {TRAINER: "trainer", LOOP: "loop", CROSS: "cross-encoder"}
+AUTO = "(auto)"
+NONE = "(none)"
+
+state.init()
+st.title("Fine-tuning")
+st.caption("Contrastive fine-tuning on your own pairs: pretraining gives language understanding, contrastive "
+           "training gives a geometry where cosine means relevance. A held-out split is measured before and after; "
+           "the result joins the model zoo under its name, on every page and in the CLI.")
+
+
+@st.cache_data(show_spinner="Preparing BBC triplets…", max_entries=4)
+def bbc_set(rows: int) -> TrainSet:
+    return bbc_triplets(rows)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def upload_table(name: str, raw: bytes) -> pd.DataFrame:
+    return read_table(raw, filename=name)
+
+
+# 1. Data ------------------------------------------------------------------------------------------
+st.subheader("1 · Data")
+source = st.radio("Training data", [BBC, UPLOAD], key=state.FT_SOURCE, horizontal=True)
+if source == BBC:
+    rows = st.select_slider("Rows (80% train, 20% held out)", [100, 200, 300, 500, 1000, 2000],
+                            key=state.FT_BBC_ROWS)
+    data = bbc_set(rows)
+else:
+    file = st.file_uploader("Columns anchor, positive and optionally negative (triplets); or sentence1, sentence2, "
+                            "score (scored pairs, for CoSENT). Usual names (query, answer, document…) are recognised.",
+                            type=["csv", "tsv", "jsonl", "json", "parquet"], key="ft_upload")
+    if file is not None:
+        st.session_state["ft_upload_kept"] = (file.name, file.getvalue())
+    kept = st.session_state.get("ft_upload_kept")
+    if kept is None:
+        st.info("Upload a file of pairs or triplets, or use the bundled BBC set.")
+        st.stop()
+    try:
+        table = upload_table(*kept)
+    except EmbedlabError as exc:
+        st.error(f"Could not read {kept[0]}: {exc}")
+        st.stop()
+    cols = list(table.columns)
+    c = st.columns(4)
+    picks = {}
+    for box, role in zip(c, ("anchor", "positive", "negative", "score")):
+        choice = box.selectbox(f"{role} column", [AUTO, *cols] if role in ("anchor", "positive") else [AUTO, NONE, *cols],
+                               key=f"ft_col_{role}")
+        picks[role] = None if choice in (AUTO, NONE) else choice
+    try:
+        data = from_table(table, **picks, name=kept[0])
+        if st.session_state.get("ft_col_negative") == NONE and data.negatives is not None:
+            data.negatives = None
+        if st.session_state.get("ft_col_score") == NONE and data.scores is not None:
+            data.scores = None
+    except EmbedlabError as exc:
+        st.error(f"This file cannot be trained on: {exc}")
+        st.stop()
+
+st.write(f"**{data.name}: {data.summary()}**" + "".join(f" · {n}" for n in data.notes))
+st.dataframe(data.to_frame().head(6), key="ft_preview",
+             column_config={c: st.column_config.TextColumn(c, max_chars=160) for c in ("anchor", "positive", "negative")})
+mine = "none"
+if data.kind == "pairs":
+    mine = st.radio("Hard negatives for the pairs", ["none", "bm25", "model"], key=state.FT_MINE, horizontal=True,
+                    help="none: in-batch negatives only (MNRL). bm25 / model: for every pair, the best-ranked *other* "
+                         "positive by BM25 or by the base model — never the pair's own positive. Held-out pairs get "
+                         "BM25 negatives anyway, so triplet accuracy can be measured.")
+
+# 2. Setup -----------------------------------------------------------------------------------------
+st.subheader("2 · Training")
+workflow_label = st.radio("Workflow", [TRAINER, LOOP, CROSS], key=state.FT_WORKFLOW, horizontal=True,
+                          help="Trainer: the sentence-transformers way, with its losses. Loop: a transparent PyTorch "
+                               "loop (embedlab/finetune/loop.py) where pooling, head, distance, loss and schedule are "
+                               "yours; decoders train here. Cross-encoder: a reranker on the base's backbone.")
+workflow = WORKFLOW_KEYS[workflow_label]
+specs = available_models()
+trainable = [n for n, s in specs.items() if s.kind != "static" and (workflow == "loop" or s.kind == "encoder")]
+if st.session_state[state.FT_MODEL] not in trainable:
+    st.session_state[state.FT_MODEL] = trainable[0]
+m1, m2, m3, m4, m5 = st.columns(5)
+base = m1.selectbox("Base model", trainable, key=state.FT_MODEL,
+                    help="Static models (wordllama) have no transformer to train. Decoders need the loop.")
+epochs = m2.number_input("Epochs", 0.1, 20.0, step=0.5, key=state.FT_EPOCHS)
+batch = m3.number_input("Batch size", 2, 256, key=state.FT_BATCH, help="In-batch negatives: bigger batches, harder task.")
+lr = m4.number_input("Learning rate", 1e-6, 1e-2, format="%.0e", step=1e-5, key=state.FT_LR,
+                     help="5e-5 suits full fine-tuning of MiniLM; LoRA wants more, around 2e-4.")
+max_len = m5.number_input("Max tokens per text", 16, 512, step=16, key=state.FT_MAXLEN)
+
+p1, p2, p3, p4 = st.columns(4)
+held = p1.slider("Held-out share", 0.05, 0.5, step=0.05, key=state.FT_HELD)
+schedule = p2.selectbox("LR schedule", ["linear", "cosine", "constant"], key=state.FT_SCHEDULE)
+warmup = p3.slider("Warm-up share", 0.0, 0.5, step=0.05, key=state.FT_WARMUP)
+seed = p4.number_input("Seed", 0, 10_000, key=state.FT_SEED)
+
+extra: dict = {}
+if workflow == "trainer":
+    k1, k2, k3 = st.columns(3)
+    loss = k1.selectbox("Loss", ["mnrl", "triplet", "cosent"], key=state.FT_LOSS_TRAINER,
+                        format_func={"mnrl": "MultipleNegativesRanking (InfoNCE)", "triplet": "Triplet",
+                                     "cosent": "CoSENT (scored pairs)"}.get)
+    if loss in ("mnrl", "cosent"):
+        extra["scale"] = k2.number_input("Scale (1 / temperature)", 1.0, 100.0, key=state.FT_SCALE)
+    else:
+        extra["margin"] = k2.number_input("Margin", 0.0, 10.0, step=0.05, key=state.FT_MARGIN)
+        extra["distance"] = k3.selectbox("Distance", ["cosine", "euclidean"], key=state.FT_DISTANCE)
+elif workflow == "loop":
+    k1, k2, k3, k4, k5, k6 = st.columns(6)
+    loss = k1.selectbox("Loss", ["infonce", "triplet"], key=state.FT_LOSS_LOOP,
+                        format_func={"infonce": "InfoNCE", "triplet": "Triplet"}.get)
+    if loss == "infonce":
+        extra["temperature"] = k2.number_input("Temperature", 0.005, 1.0, step=0.01, format="%.3f", key=state.FT_TEMP)
+    else:
+        extra["margin"] = k2.number_input("Margin", 0.0, 10.0, step=0.05, key=state.FT_MARGIN)
+    extra["distance"] = k3.selectbox("Similarity", ["cosine", "dot", "euclidean"], key=state.FT_DISTANCE)
+    pooling = k4.selectbox("Pooling", ["(as the model)", "mean", "cls", "max", "last", "weighted-mean"],
+                           key=state.FT_POOLING, help="Decoders: last (token) or weighted-mean (SGPT).")
+    extra["pooling"] = "" if pooling == "(as the model)" else pooling
+    extra["projection_dim"] = k5.number_input("Projection head (0 = none)", 0, 4096, step=64, key=state.FT_PROJ)
+    extra["lora"] = k6.toggle("LoRA (peft)", key=state.FT_LORA, help="Train low-rank adapters on the attention "
+                              "projections instead of every weight; merged into the weights when saved.")
+else:
+    loss = "bce"
+    st.caption("Binary cross-entropy on (anchor, positive) = 1 and (anchor, negative) = 0. After training it "
+               "reranks the base model's top 20 on the held-out split; on the Retrieval lab it is offered as "
+               "`cross-encoder:NAME`.")
+
+default_name = f"{base.split('@')[0]}-{'bbc' if source == BBC else 'custom'}-{dt.datetime.now():%m%d-%H%M}"
+if st.session_state.pop("ft_name_used", False) or not st.session_state.get(state.FT_NAME):
+    st.session_state[state.FT_NAME] = default_name  # a fresh default after each started run
+name = st.text_input("Save as", key=state.FT_NAME, help="Letters, digits, '-', '_' or '.'. Models go to the data "
+                     "folder's models/finetuned/, rerankers to models/rerankers/.")
+
+problem = None
+try:
+    config = FinetuneConfig(model=base, workflow=workflow, loss=loss, epochs=float(epochs), batch_size=int(batch),
+                            learning_rate=float(lr), warmup_ratio=float(warmup), schedule=schedule,
+                            max_length=int(max_len), held_out=float(held), mine=mine, seed=int(seed), **extra)
+    check_setup(config, data)
+    check_name_free(name, "reranker" if workflow == "cross-encoder" else "embedder")
+except EmbedlabError as exc:
+    problem = str(exc)
+    config = None
+busy = jobs.running()
+if problem:
+    st.warning(problem)
+if busy:
+    st.info(f"**{busy.name}** is training; one run at a time (two CPU cores). The other pages stay usable.")
+if st.button("Start fine-tuning", type="primary", disabled=bool(problem or busy), key="ft_start"):
+    try:
+        st.session_state[state.FT_JOB] = jobs.start(FinetuneJob(config, data, name))
+        st.session_state["ft_name_used"] = True
+    except RuntimeError as exc:
+        st.error(str(exc))
+    st.rerun()
+
+# 3. Live view -------------------------------------------------------------------------------------
+job = jobs.get(st.session_state.get(state.FT_JOB))
+
+
+def live(job: FinetuneJob) -> None:
+    snap = job.monitor.snapshot()
+    status = job.status
+    st.markdown(f"**{job.name}** — {status}: {snap['phase']}")
+    if snap["total"]:
+        eta = f", about {snap['eta']:.0f} s left" if snap["eta"] is not None and job.running else ""
+        st.progress(min(snap["step"] / snap["total"], 1.0),
+                    text=f"step {snap['step']} / {snap['total']} · {snap['elapsed']:.0f} s{eta}")
+    st.plotly_chart(charts.loss_curve(snap["losses"], snap["total"] or None), key="ft_loss_chart")
+    if job.running:
+        if st.button("Stop", key="ft_stop", disabled=snap["stopping"],
+                     help="Stops after the current step. Nothing is saved; models saved before are untouched."):
+            job.monitor.stop()
+            st.rerun(scope="fragment")
+
+
+if job is not None:
+    st.subheader("3 · Run")
+    if job.running:
+        @st.fragment(run_every=1.0)
+        def live_fragment() -> None:
+            live(job)
+            if not job.running:
+                st.rerun()  # the whole page: show the results
+
+        live_fragment()
+    else:
+        live(job)
+
+
+# 4. Results ---------------------------------------------------------------------------------------
+@st.cache_data(show_spinner="Drawing the before/after maps…", max_entries=4)
+def maps(key: str, method: str, _before: np.ndarray, _after: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    cfg = ProjectionConfig(method=method)
+    a, b = project(_before, cfg), project(_after, cfg)
+    return a, procrustes_align(a, b)
+
+
+if job is not None and not job.running:
+    if job.error:
+        st.error(f"The run failed: {job.error} Nothing was saved; earlier models are untouched.")
+    elif job.result and job.result.stopped:
+        st.warning("Stopped. Nothing was saved; earlier models are untouched.")
+    elif job.result:
+        r = job.result
+        st.subheader("4 · Before and after, on the held-out split")
+        st.success(f"Saved **{r.name}** ({'reranker: cross-encoder:' + r.name if r.kind == 'reranker' else 'embedder'}) "
+                   f"to `{r.path}` — {r.train_rows} training rows, {r.held_out_rows} held out, "
+                   f"{r.train_seconds:.0f} s of training.")
+        for note in r.notes:
+            st.caption(note)
+        table = r.table
+        left, right = st.columns([2, 3])
+        left.dataframe(table.style.format("{:+.4f}", subset=["change"]).format("{:.4f}", subset=["before", "after"]),
+                       key="ft_table")
+        shown = table.drop(index=[m for m in ("mean random-pair cosine",) if m in table.index])
+        right.plotly_chart(charts.before_after_bars(shown), key="ft_bars")
+        if "mean random-pair cosine" in table.index:
+            rp = table.loc["mean random-pair cosine"]
+            st.caption(f"Mean cosine of random held-out pairs: {rp['before']:.3f} → {rp['after']:.3f} "
+                       "(near 1 means every text looks alike; contrastive training spreads them out).")
+        if r.before.negative_sims is not None:
+            before = {"positive": r.before.positive_sims, "negative": r.before.negative_sims}
+            after = {"positive": r.after.positive_sims, "negative": r.after.negative_sims}
+            x_title = "score(anchor, text)" if r.kind == "reranker" else "cosine(anchor, text)"
+            st.plotly_chart(charts.before_after_histograms(before, after, x_title=x_title), key="ft_hist")
+            if r.kind == "reranker":
+                st.caption("Before: the base bi-encoder's cosine. After: the cross-encoder's logit.")
+        if r.kind == "embedder":
+            method = st.radio("Map", ["pca", "umap"], key=state.FT_MAP, horizontal=True)
+            a, b = maps(f"{st.session_state[state.FT_JOB]}", method, r.before.doc_vectors, r.after.doc_vectors)
+            mc1, mc2 = st.columns(2)
+            mc1.caption("Held-out documents, base model")
+            mc1.plotly_chart(charts.corpus_map(a, r.before.doc_groups, r.before.doc_texts, height=420), key="ft_map_b")
+            mc2.caption("Held-out documents, fine-tuned (rotated onto the left map)")
+            mc2.plotly_chart(charts.corpus_map(b, r.after.doc_groups, r.after.doc_texts, height=420), key="ft_map_a")
+        worst = r.after.per_query
+        if worst is not None and r.before.per_query is not None:
+            change = (worst["nDCG@10"] - r.before.per_query["nDCG@10"]).rename("nDCG@10 change")
+            with st.expander("Held-out queries that changed most"):
+                st.dataframe(pd.concat([r.before.per_query["nDCG@10"].rename("before"),
+                                        worst["nDCG@10"].rename("after"), change], axis=1)
+                             .sort_values("nDCG@10 change"), key="ft_per_query")
+
+# 5. Saved -----------------------------------------------------------------------------------------
+st.subheader("Saved fine-tuned models and rerankers")
+saved = []
+for spec in finetuned_specs().values():
+    rec = load_record(finetuned_dir() / spec.name) or {}
+    saved.append({"name": spec.name, "kind": "embedder", "base": rec.get("base"), "data": rec.get("data"),
+                  "workflow": (rec.get("config") or {}).get("workflow"), "loss": (rec.get("config") or {}).get("loss"),
+                  "nDCG@10 before": (rec.get("before") or {}).get("nDCG@10"),
+                  "nDCG@10 after": (rec.get("after") or {}).get("nDCG@10"), "created": rec.get("created")})
+for rname in trained_rerankers():
+    rec = load_record(rerankers_dir() / rname) or {}
+    saved.append({"name": rname, "kind": "reranker", "base": rec.get("base"), "data": rec.get("data"),
+                  "workflow": "cross-encoder", "loss": "bce",
+                  "nDCG@10 before": (rec.get("before") or {}).get("nDCG@10"),
+                  "nDCG@10 after": (rec.get("after") or {}).get("nDCG@10"), "created": rec.get("created")})
+if not saved:
+    st.caption("Nothing yet. Fine-tuned models appear here, on every page's model list and in "
+               "`python -m embedlab models`.")
+else:
+    st.dataframe(pd.DataFrame(saved).set_index("name"), key="ft_saved")
+    d1, d2, d3 = st.columns([3, 1, 1])
+    victim = d1.selectbox("Delete", [s["name"] + (" (reranker)" if s["kind"] == "reranker" else "") for s in saved],
+                          key="ft_delete_name")
+    sure = d2.checkbox("I am sure", key="ft_delete_sure")
+    if d3.button("Delete", key="ft_delete", disabled=bool(jobs.running()) or not sure):
+        folder = (rerankers_dir() / victim.removesuffix(" (reranker)")) if victim.endswith(" (reranker)") \
+            else finetuned_dir() / victim
+        shutil.rmtree(folder, ignore_errors=True)
+        st.rerun()
