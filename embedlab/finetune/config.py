@@ -21,7 +21,7 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 class FinetuneConfig:
     model: str = "minilm"  # the base: any model name the zoo knows
     workflow: str = "trainer"  # sentence-transformers trainer | hand-rolled loop | cross-encoder reranker
-    loss: str = "mnrl"  # trainer: mnrl|triplet|cosent; loop: infonce|triplet; cross-encoder: bce
+    loss: str = ""  # trainer: mnrl|triplet|cosent; loop: infonce|triplet; cross-encoder: bce ("" = the first)
     epochs: float = 1.0
     batch_size: int = 16
     learning_rate: float = 5e-5
@@ -44,6 +44,8 @@ class FinetuneConfig:
     def __post_init__(self) -> None:
         _choice("workflow", self.workflow, WORKFLOWS)
         losses = {"trainer": TRAINER_LOSSES, "loop": LOOP_LOSSES, "cross-encoder": ("bce",)}[self.workflow]
+        if not self.loss:
+            object.__setattr__(self, "loss", losses[0])
         _choice(f"loss for the {self.workflow} workflow", self.loss, losses)
         _choice("distance", self.distance, DISTANCES)
         _choice("schedule", self.schedule, SCHEDULES)

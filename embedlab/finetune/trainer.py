@@ -59,9 +59,12 @@ def _silence(trainer) -> None:
     from transformers.trainer_callback import PrinterCallback
 
     trainer.remove_callback(PrinterCallback)
-    # Model-card widget examples are computed with a tqdm bar at train start; our folders carry
-    # training.json instead of a model card.
-    trainer.model.model_card_data.set_widget_examples = lambda dataset: None
+
+
+def _no_model_card(model) -> None:
+    """Model-card widget examples are computed with a tqdm bar when the trainer is built; our
+    folders carry training.json instead of a model card."""
+    model.model_card_data.set_widget_examples = lambda dataset: None
 
 
 def _quiet() -> None:
@@ -107,6 +110,7 @@ def train_bi_encoder(backbone_dir: Path, pooling: str, data: TrainSet, config: F
     sampler = BatchSamplers.NO_DUPLICATES if config.loss == "mnrl" else BatchSamplers.BATCH_SAMPLER
     with tempfile.TemporaryDirectory(prefix="embedlab-train-") as workdir:
         args = _args(SentenceTransformerTrainingArguments, config, workdir, batch_sampler=sampler)
+        _no_model_card(model)
         trainer = SentenceTransformerTrainer(model=model, args=args, train_dataset=dataset, loss=loss,
                                              callbacks=[_callback(monitor)])
         _silence(trainer)
@@ -130,6 +134,7 @@ def train_cross_encoder(backbone_dir: Path, data: TrainSet, config: FinetuneConf
     dataset = Dataset.from_dict({"query": queries, "document": docs, "label": labels})
     with tempfile.TemporaryDirectory(prefix="embedlab-train-") as workdir:
         args = _args(CrossEncoderTrainingArguments, config, workdir)
+        _no_model_card(model)
         trainer = CrossEncoderTrainer(model=model, args=args, train_dataset=dataset,
                                       loss=BinaryCrossEntropyLoss(model), callbacks=[_callback(monitor)])
         _silence(trainer)
