@@ -174,7 +174,8 @@ def loss_curve(losses: list[tuple[int, float]], total: int | None = None) -> go.
     if losses:
         steps = np.array([s for s, _ in losses])
         values = np.array([v for _, v in losses], dtype=float)
-        fig.add_scatter(x=steps, y=values, mode="lines", name="loss per step", line={"width": 1, "color": "#9ecae1"})
+        fig.add_scatter(x=steps, y=values, mode="lines+markers", name="loss per step",
+                        line={"width": 1, "color": "#6baed6"}, marker={"size": 4})
         window = max(1, min(25, len(values) // 5))
         if window > 1:
             smooth = np.convolve(values, np.ones(window) / window, mode="valid")

@@ -27,29 +27,39 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def app_url():
-    port = free_port()
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
+class App:
+    """The real app in its own server process."""
+
+    def __init__(self) -> None:
+        port = free_port()
+        env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+             "--server.port", str(port), "--server.address", "127.0.0.1"],
+            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        )
+        self.url = f"http://127.0.0.1:{port}"
         for _ in range(120):
             try:
-                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                    break
+                if urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2).read() == b"ok":
+                    return
             except OSError:
                 time.sleep(0.5)
-        else:
-            pytest.fail("streamlit did not start: " + proc.stdout.read1(4000).decode(errors="replace"))
-        yield url
+        self.stop()
+        pytest.fail("streamlit did not start: " + self.proc.stdout.read1(4000).decode(errors="replace"))
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def app_url():
+    app = App()
+    try:
+        yield app.url
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+        app.stop()
 
 
 @pytest.fixture(scope="module")
@@ -151,3 +161,68 @@ def test_retrieval_search_rerank_and_late_interaction(app_url, browser):
     page.get_by_role("tab", name="Late interaction").click()
     page.get_by_text("MaxSim score").wait_for(timeout=SLOW)  # the search query against the picked document
     page.close()
+
+
+def test_finetune_live_view_results_and_restart(browser):
+    """Train a small MiniLM in the background, watch the live view, then restart the server and
+    find the model still listed and usable."""
+    import shutil as sh
+
+    from embedlab.models.registry import finetuned_dir
+
+    name = f"e2e-{int(time.time())}"
+    app = App()
+    try:
+        page = browser.new_page(viewport={"width": 1500, "height": 2400})
+        page.goto(f"{app.url}/finetune")
+        wait_idle(page, "Fine-tuning")
+        slider = page.get_by_role("slider").first  # rows: 500 -> 100
+        slider.focus()
+        for _ in range(3):
+            slider.press("ArrowLeft")
+        wait_idle(page, "Fine-tuning")
+        page.get_by_text("BBC News: 100 triplets").wait_for(timeout=SLOW)
+        tokens = page.get_by_label("Max tokens per text", exact=True)
+        tokens.fill("64")
+        tokens.press("Enter")
+        wait_idle(page, "Fine-tuning")
+        page.get_by_label("Save as", exact=True).fill(name)
+        page.get_by_label("Save as", exact=True).press("Enter")
+        wait_idle(page, "Fine-tuning")
+        page.get_by_role("button", name="Start fine-tuning").click()
+        page.get_by_text("Training on 80 rows").wait_for(timeout=SLOW)
+        page.get_by_text("step 3 /").first.wait_for(timeout=SLOW)  # the fragment refreshes on its own
+        assert page.get_by_role("button", name="Stop").count() == 1
+        page.screenshot(path=str(SHOTS / "finetune_live.png"), full_page=True)
+        # the rest of the app stays usable while it trains
+        page2 = browser.new_page(viewport={"width": 1200, "height": 900})
+        page2.goto(f"{app.url}/models")
+        wait_idle(page2, "Load and measure")
+        page2.close()
+        page.get_by_text(f"Saved {name}").wait_for(timeout=SLOW)
+        wait_idle(page, "Fine-tuning")
+        body = page.locator("[data-testid='stMain']").inner_text()
+        assert "triplet accuracy" in body and "nDCG@10" in body
+        assert page.locator(".js-plotly-plot").count() >= 5  # loss, bars, histograms, two maps
+        page.screenshot(path=str(SHOTS / "finetune_results.png"), full_page=True)
+        page.close()
+    finally:
+        app.stop()
+    app = App()  # a restart: the model is read back from the data folder
+    try:
+        page = browser.new_page(viewport={"width": 1500, "height": 2600})
+        page.goto(f"{app.url}/similarity")
+        wait_idle(page, "Geometry")
+        picker = page.locator("[data-testid='stMultiSelect'] input").first
+        picker.click()
+        picker.fill(name)
+        page.get_by_role("option", name=name, exact=True).click()  # listed among the models
+        page.keyboard.press("Escape")
+        wait_idle(page, "Geometry")
+        # usable: its heatmap panel is drawn beside the others
+        page.locator(".js-plotly-plot text", has_text=name).first.wait_for(timeout=SLOW)
+        page.screenshot(path=str(SHOTS / "finetune_after_restart.png"))
+        page.close()
+    finally:
+        app.stop()
+        sh.rmtree(finetuned_dir() / name, ignore_errors=True)
