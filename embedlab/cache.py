@@ -150,9 +150,10 @@ class CachedEmbedder:
     normalisation is applied on the way out.
     """
 
-    def __init__(self, inner, cache: EmbeddingCache) -> None:
+    def __init__(self, inner, cache: EmbeddingCache, *, save_every: int = 1024) -> None:
         self.inner = inner
         self.cache = cache
+        self.save_every = save_every
         self.last_stats: CacheStats | None = None
 
     def __getattr__(self, attr: str):
@@ -178,15 +179,19 @@ class CachedEmbedder:
         missing = [h for h in first_of if h not in found]
         if progress:
             progress(len(texts) - len(missing), len(texts))
-        if missing:
-            offset = len(texts) - len(missing)
-            relay = (lambda done, _total: progress(offset + done, len(texts))) if progress else None
+        offset = len(texts) - len(missing)
+        # Saved in chunks: if a long encode is interrupted (an error, a closed tab, a killed
+        # process), what was finished is not encoded again.
+        for start in range(0, len(missing), self.save_every):
+            part = missing[start:start + self.save_every]
+            done_before = offset + start
+            relay = (lambda done, _total, base=done_before: progress(base + done, len(texts))) if progress else None
             fresh = self.inner.encode(
-                [texts[first_of[h]] for h in missing],
+                [texts[first_of[h]] for h in part],
                 role=role, batch_size=batch_size, progress=relay, normalize=False,
             )
-            self.cache.put(key, missing, fresh)
-            found.update(zip(missing, fresh))
+            self.cache.put(key, part, fresh)
+            found.update(zip(part, fresh))
         self.last_stats = CacheStats(len(texts), len(first_of), len(first_of) - len(missing), len(missing))
         dim = self.inner.dim
         out = np.stack([found[h] for h in hashes]).astype(np.float32) if texts else np.zeros((0, dim), np.float32)

@@ -94,3 +94,32 @@ def test_no_temp_files_are_left_and_shards_are_compacted(store, tmp_path, monkey
 def test_empty_input(store):
     out = CachedEmbedder(CountingEmbedder(dim=5), store).encode([])
     assert out.shape == (0, 5)
+
+
+def test_an_interrupted_encode_keeps_the_chunks_it_finished(store):
+    class FailsOnThirdCall(CountingEmbedder):
+        def encode(self, texts, **kwargs):
+            if len(self.calls) == 2:
+                self.calls.append(list(texts))
+                raise RuntimeError("killed")
+            return super().encode(texts, **kwargs)
+
+    texts = [f"document {i}" for i in range(25)]
+    inner = FailsOnThirdCall()
+    cached = CachedEmbedder(inner, store, save_every=10)
+    with pytest.raises(RuntimeError, match="killed"):
+        cached.encode(texts)
+    assert [len(c) for c in inner.calls] == [10, 10, 5]
+    again = CountingEmbedder()  # same key: a new process picking up the work
+    out = CachedEmbedder(again, store, save_every=10).encode(texts)
+    assert again.calls == [texts[20:]]  # only the unfinished chunk is encoded again
+    np.testing.assert_allclose(out, np.stack([again.vector(t) / np.linalg.norm(again.vector(t)) for t in texts]),
+                               rtol=1e-6)
+
+
+def test_progress_counts_across_chunks(store):
+    seen = []
+    CachedEmbedder(CountingEmbedder(), store, save_every=4).encode([f"t{i}" for i in range(10)],
+                                                                    progress=lambda d, t: seen.append((d, t)))
+    assert seen[0] == (0, 10) and seen[-1] == (10, 10)
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)  # never goes backwards
