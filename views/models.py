@@ -10,7 +10,8 @@ import streamlit as st
 
 from embedlab import available_models, datasets, load_model
 from embedlab.errors import EmbedlabError
-from embedlab.models.registry import custom_spec, load_custom_specs, remove_custom_spec, save_custom_spec
+from embedlab.models.registry import (custom_spec, finetuned_specs, load_custom_specs, remove_custom_spec,
+                                      save_custom_spec)
 from embedlab.pooling import POOLING_MODES
 from ui import state
 from ui.models import get_model
@@ -26,6 +27,7 @@ st.caption("Every model here loads from installed packages or local folders; pic
 # 1. Catalog -------------------------------------------------------------------------------------
 specs = available_models()
 custom = load_custom_specs()
+finetuned = finetuned_specs()
 measured = st.session_state[state.MODELS_MEASURED]
 rows = []
 for spec in specs.values():
@@ -36,7 +38,7 @@ for spec in specs.values():
         "max length": spec.max_seq_length, "pooling": spec.pooling,
         "prompts (query / document)": (f"{spec.query_prompt!r} / {spec.document_prompt!r}"
                                        if spec.query_prompt or spec.document_prompt else "—"),
-        "source": "custom" if spec.name in custom else spec.source,
+        "source": "custom" if spec.name in custom else "fine-tuned" if spec.name in finetuned else spec.source,
         "load s": m.get("load_seconds"), "short texts/s": m.get("short_per_s"), "long texts/s": m.get("long_per_s"),
         "description": spec.description,
     })
