@@ -187,7 +187,7 @@ def _finetune_data(args: argparse.Namespace):
     from embedlab.finetune.data import bbc_triplets, from_table
 
     if args.data == "bbc":
-        return bbc_triplets(args.max_rows or 1000, seed=args.seed)
+        return bbc_triplets(args.max_rows or 500, seed=args.seed)
     return from_table(read_table(args.data), anchor=args.anchor_column, positive=args.positive_column,
                       negative=args.negative_column, score=args.score_column, name=Path(args.data).name)
 
@@ -350,7 +350,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--held-out", type=float, default=0.2, help="share of anchors held out for before/after")
     p.add_argument("--mine", choices=("none", "bm25", "model"), default="none",
                    help="mine a hard negative for every pair (never its own positive)")
-    p.add_argument("--max-rows", type=int, help="use at most this many rows (bbc: default 1000)")
+    p.add_argument("--max-rows", type=int, help="use at most this many rows (bbc: default 500, as the page)")
     p.add_argument("--anchor-column")
     p.add_argument("--positive-column")
     p.add_argument("--negative-column")

@@ -32,7 +32,7 @@ class Evaluation:
     doc_texts: list[str]
     doc_groups: list[str]
     seconds: float = 0.0
-    per_query: pd.DataFrame | None = field(default=None, repr=False)
+    per_query: pd.DataFrame | None = field(default=None, repr=False)  # indexed by query text
 
 
 def held_out_corpus(data: TrainSet) -> tuple[list[str], list[str], list[str], dict[str, dict[str, int]]]:
@@ -102,8 +102,10 @@ def evaluate(model, data: TrainSet, *, reranker=None, rerank_depth: int = 20, se
 
         scores["Spearman"] = float(spearmanr(pos, data.scores).statistic)
     ordered = {k: scores[k] for k in SUMMARY_METRICS if k in scores}
-    return Evaluation(ordered, pos, neg, d_vec, docs, groups, time.perf_counter() - start,
-                      metrics.per_query(run, qrels, ("nDCG@10", "MRR@10")))
+    per_query = metrics.per_query(run, qrels, ("nDCG@10", "MRR@10"))
+    per_query.index = [queries[int(q[1:])] for q in per_query.index]
+    per_query.index.name = "query"
+    return Evaluation(ordered, pos, neg, d_vec, docs, groups, time.perf_counter() - start, per_query)
 
 
 def random_pair_cosine(vectors: np.ndarray, *, pairs: int = 5000, seed: int = 0) -> float:

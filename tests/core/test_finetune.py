@@ -221,3 +221,9 @@ def test_learning_rate_schedules():
     assert loop.lr_factor(2, 10, 2, "linear") == 1.0 and loop.lr_factor(6, 10, 2, "linear") == 0.5
     assert loop.lr_factor(6, 10, 2, "cosine") == pytest.approx(0.5)
     assert loop.lr_factor(9, 10, 0, "cosine") == pytest.approx(0.5 * (1 + math.cos(math.pi * 0.9)))
+
+
+def test_per_query_scores_are_indexed_by_the_query_text():
+    table = {"qa": [1, 0], "qb": [0, 1], "pa": [1, 0.2], "pb": [1, 0.1], "na": [0.3, 1]}
+    result = evaluate(TableEmbedder(table), TrainSet(["qa", "qb"], ["pa", "pb"], ["na", "pa"]))
+    assert result.per_query.loc["qa", "MRR@10"] == 0.5 and result.per_query.loc["qb", "MRR@10"] == pytest.approx(1 / 3)
