@@ -294,6 +294,194 @@ def cmd_cluster(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---- MTEB on your data: eval clustering / classification / pair-classification / dedup, bench ------
+def _labelled_texts(args: argparse.Namespace) -> tuple[str, list[str], list, list[int]]:
+    """(data name, texts, labels, table rows) from --data bbc|FILE; rows without text or label are skipped."""
+    from embedlab.data import require_columns, text_column
+
+    df = _corpus(args.data)
+    column = text_column(df, args.text_column)
+    require_columns(df, [args.label_column])
+    raw = df[args.label_column].tolist()
+    texts, labels, rows = [], [], []
+    for text, row in zip(column.texts, column.rows):
+        label = raw[row]
+        if label is None or (isinstance(label, float) and np.isnan(label)) or (isinstance(label, str) and not label.strip()):
+            continue
+        texts.append(text)
+        labels.append(label.strip() if isinstance(label, str) else label)
+        rows.append(row)
+    skipped = len(df) - len(texts)
+    if skipped:
+        print(f"warning: skipped {skipped} row(s) without text in {args.text_column!r} or without a label in "
+              f"{args.label_column!r}.", file=sys.stderr)
+    if not texts:
+        raise DataError(f"No row has both a text in {args.text_column!r} and a label in {args.label_column!r}.")
+    return ("bbc" if args.data == "bbc" else Path(args.data).name), texts, labels, rows
+
+
+def _run_eval_task(args: argparse.Namespace, task) -> dict:
+    """Load the model, run (or fetch from the results cache) one task; a record for --json."""
+    from embedlab.evaluation import bench
+
+    model = bench.default_loader(args.model)
+    result = bench.run_task(model, task, name=args.model, progress=_progress(f"encoding with {args.model}"),
+                            cache=not args.no_cache)
+    return {"model": args.model, "task": task.info(), "metrics": result.metrics,
+            "seconds": round(result.seconds or 0.0, 2), "cached": result.cached}
+
+
+def _print_eval_header(record: dict, what: str) -> None:
+    info = record["task"]
+    size = "  ".join(f"{k}={v:,}" if isinstance(v, int) else f"{k}={v}" for k, v in info["size"].items())
+    cached = "  (cached result)" if record["cached"] else ""
+    print(f"{what}  model={record['model']}  data={record['data']}  {size}{cached}")
+
+
+def cmd_eval_clustering(args: argparse.Namespace) -> int:
+    from embedlab.evaluation.bench import clustering_task
+
+    name, texts, labels, _ = _labelled_texts(args)
+    task = clustering_task("bbc-clustering" if name == "bbc" else f"clustering:{name}", texts, labels,
+                           seed=args.seed, n_runs=args.runs, run_size=args.run_size)
+    record = {**_run_eval_task(args, task), "data": name}
+    if args.json:
+        _print_json(record)
+        return 0
+    m = record["metrics"]
+    _print_eval_header(record, "Clustering")
+    print(f"V-measure  {m['v_measure']:.4f} ± {m['v_measure_std']:.4f}  (main score; {m['n_runs']} runs of "
+          f"{m['run_size']:,} draws, k={m['n_clusters']})")
+    print(f"AMI        {m['ami']:.4f} ± {m['ami_std']:.4f}")
+    return 0
+
+
+def cmd_eval_classification(args: argparse.Namespace) -> int:
+    from embedlab.evaluation.bench import classification_task
+
+    name, texts, labels, _ = _labelled_texts(args)
+    test_texts = test_labels = None
+    if args.test_data:
+        test_args = argparse.Namespace(**{**vars(args), "data": args.test_data})
+        _, test_texts, test_labels, _ = _labelled_texts(test_args)
+    task = classification_task("bbc-classification" if name == "bbc" and not args.test_data
+                               else f"classification:{name}", texts, labels, test_texts=test_texts,
+                               test_labels=test_labels, test_size=args.test_size, seed=args.seed,
+                               n_experiments=args.experiments, samples_per_label=args.samples_per_label)
+    record = {**_run_eval_task(args, task), "data": name}
+    if args.json:
+        _print_json(record)
+        return 0
+    m = record["metrics"]
+    _print_eval_header(record, "Classification")
+    print(f"accuracy         {m['accuracy']:.4f}  (main score; mean of {len(m['scores_per_experiment'])} experiments, "
+          f"{args.samples_per_label} training texts per label)")
+    print(f"F1 (macro)       {m['f1']:.4f}")
+    print(f"F1 (weighted)    {m['f1_weighted']:.4f}")
+    print(f"precision/recall {m['precision']:.4f} / {m['recall']:.4f} (macro)")
+    return 0
+
+
+def cmd_eval_pair_classification(args: argparse.Namespace) -> int:
+    from embedlab.data import numeric_column, read_table, require_columns
+    from embedlab.evaluation.bench import pair_classification_task
+
+    df = read_table(args.data)
+    require_columns(df, [args.col1, args.col2, args.label])
+    s1, s2 = df[args.col1].astype(str).tolist(), df[args.col2].astype(str).tolist()
+    empty = [i + 1 for i, (a, b) in enumerate(zip(s1, s2)) if not a.strip() or not b.strip()]
+    if empty:
+        raise DataError(f"{len(empty)} pair(s) have an empty sentence (first at row {empty[0]}).")
+    labels = numeric_column(df, args.label).tolist()
+    name = Path(args.data).name
+    task = pair_classification_task(f"pair-classification:{name}", s1, s2, labels)
+    record = {**_run_eval_task(args, task), "data": name}
+    if args.json:
+        _print_json(record)
+        return 0
+    m = record["metrics"]
+    _print_eval_header(record, "Pair classification")
+    print(f"max AP   {m['max_ap']:.4f}  (main score: best of cosine, manhattan, euclidean, dot)")
+    print(f"cosine   AP {m['cosine_ap']:.4f}  accuracy {m['cosine_accuracy']:.4f} (threshold "
+          f"{m['cosine_accuracy_threshold']:.4f})  F1 {m['cosine_f1']:.4f} (threshold {m['cosine_f1_threshold']:.4f})")
+    print(f"max      accuracy {m['max_accuracy']:.4f}  F1 {m['max_f1']:.4f}  precision {m['max_precision']:.4f}  "
+          f"recall {m['max_recall']:.4f}")
+    return 0
+
+
+def cmd_eval_dedup(args: argparse.Namespace) -> int:
+    from embedlab.data import text_column
+    from embedlab.evaluation.bench import dedup_task
+
+    df = _corpus(args.data)
+    column = text_column(df, args.text_column)
+    if column.report:
+        print(f"warning: {column.report}", file=sys.stderr)
+    name = "bbc" if args.data == "bbc" else Path(args.data).name
+    task = dedup_task(f"dedup:{name}", column.texts, args.threshold)
+    record = {**_run_eval_task(args, task), "data": name}
+    # groups as table rows (0-based positions in the file, as `cluster` reports them) with their texts
+    record["groups"] = [{"rows": [column.rows[i] for i in group], "texts": [column.texts[i] for i in group]}
+                        for group in record["metrics"]["groups"]]
+    if args.json:
+        _print_json(record)
+        return 0
+    m = record["metrics"]
+    _print_eval_header(record, "Near-duplicates")
+    print(f"{m['n_groups']:,} group(s) at cosine >= {m['threshold']:g}: {m['n_in_groups']:,} of {m['n_texts']:,} texts; "
+          f"keeping one per group removes {m['n_in_groups'] - m['n_groups']:,} ({m['duplicate_share']:.1%})")
+    for group in record["groups"][:args.show]:
+        print(f"rows {', '.join(map(str, group['rows']))}")
+        for text in group["texts"]:
+            print(f"    {text[:100]}{'…' if len(text) > 100 else ''}")
+    if len(record["groups"]) > args.show:
+        print(f"... {len(record['groups']) - args.show} more group(s); use --show or --json to see all")
+    return 0
+
+
+def _bench_progress():
+    if not sys.stderr.isatty():
+        return None
+
+    def report(label: str, done: int, total: int) -> None:
+        print(f"\r\033[K{label}: {done}/{total}", end="\n" if done >= total else "", file=sys.stderr, flush=True)
+
+    return report
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from embedlab.evaluation import bench
+
+    models = [m.strip() for m in args.models.split(",") if m.strip()]
+    if not models:
+        raise DataError("--models needs at least one model name (comma-separated for several).")
+    tasks = bench.bundled_tasks(args.tasks)  # unknown names fail here, before any model loads
+    if args.csv and Path(args.csv).is_dir():
+        raise DataError(f"--csv {args.csv} is a folder; give a file name.")
+    board = bench.run_bench(models, tasks, progress=_bench_progress(), cache=not args.no_cache)
+    if args.csv:
+        board.to_csv(args.csv)
+    if args.json:
+        print(board.to_json())
+    else:
+        cells = [r for cells in board.results.values() for r in cells.values()]
+        cached = sum(r.cached for r in cells)
+        print(f"Leaderboard: {len(models)} model(s) × {len(tasks)} task(s)"
+              + (f"  ({cached} of {len(cells)} results from the cache)" if cached else ""))
+        shown = board.table.copy()
+        print(shown.to_string(float_format=lambda v: f"{v:.4f}", na_rep="-",
+                              formatters={"seconds": lambda v: "-" if v != v else f"{v:.1f}"}))
+        averaged = [t.name for t in tasks if t.averaged]
+        if averaged:
+            print(f"average = mean of {', '.join(averaged)} (empty unless the model has all of them)")
+        if args.csv:
+            print(f"wrote {args.csv}")
+    for model, problems in board.errors.items():
+        for where, message in problems.items():
+            print(f"error: {model}: {'loading' if where == 'load' else where}: {message}", file=sys.stderr)
+    return EXIT_USAGE if board.errors else 0
+
+
 # ---- parser -------------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m embedlab", description="Explore and evaluate text embedding models.")
@@ -390,6 +578,60 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--per-query", action="store_true", help="with --json: every query's metrics")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_eval_retrieval)
+
+    def _labelled_data_args(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--model", required=True)
+        p.add_argument("--data", required=True, help="'bbc' for the bundled BBC News, or a CSV/TSV/JSONL/Parquet file")
+        p.add_argument("--text-column", default="text")
+        p.add_argument("--label-column", default="label")
+        p.add_argument("--seed", type=int, default=42)
+
+    p = tasks.add_parser("clustering", help="clustering: V-measure of MiniBatchKMeans against labels (mteb)")
+    _labelled_data_args(p)
+    p.add_argument("--runs", type=int, default=10, help="bootstrap runs (mteb: 10)")
+    p.add_argument("--run-size", type=int, default=16_384, help="texts drawn per run, with replacement (mteb: 16,384)")
+    p.add_argument("--no-cache", action="store_true", help="recompute even if this result is cached")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_eval_clustering)
+
+    p = tasks.add_parser("classification", help="classification: logistic-regression probe accuracy (mteb)")
+    _labelled_data_args(p)
+    p.add_argument("--test-data", help="a separate test file (same columns); default: a seeded stratified split")
+    p.add_argument("--test-size", type=float, default=0.5, help="test share of the split (without --test-data)")
+    p.add_argument("--samples-per-label", type=int, default=8, help="training texts per label per experiment (mteb: 8)")
+    p.add_argument("--experiments", type=int, default=10, help="experiments averaged (mteb: 10)")
+    p.add_argument("--no-cache", action="store_true", help="recompute even if this result is cached")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_eval_classification)
+
+    p = tasks.add_parser("pair-classification", help="pair classification: max AP, best-threshold accuracy/F1 (mteb)")
+    p.add_argument("--model", required=True)
+    p.add_argument("--data", required=True, help="a pairs file (CSV/TSV/JSONL/Parquet) with 0/1 labels")
+    p.add_argument("--col1", default="sentence1")
+    p.add_argument("--col2", default="sentence2")
+    p.add_argument("--label", default="label", help="column of 0/1 labels (1 = the texts are a pair)")
+    p.add_argument("--no-cache", action="store_true", help="recompute even if this result is cached")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_eval_pair_classification)
+
+    p = tasks.add_parser("dedup", help="near-duplicate groups at a cosine threshold")
+    p.add_argument("--model", required=True)
+    p.add_argument("--data", required=True, help="a corpus file, or 'bbc'")
+    p.add_argument("--text-column", default="text")
+    p.add_argument("--threshold", type=float, default=0.9, help="cosine at or above which two texts are linked")
+    p.add_argument("--show", type=int, default=20, help="groups to print (all are in --json)")
+    p.add_argument("--no-cache", action="store_true", help="recompute even if this result is cached")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_eval_dedup)
+
+    p = sub.add_parser("bench", help="MTEB on your data: a leaderboard of models across tasks (results cached)")
+    p.add_argument("--models", required=True, help="model names, comma-separated")
+    p.add_argument("--tasks", default="lee-sts,bbc-clustering,bbc-classification,bbc-retrieval",
+                   help="bundled tasks, comma-separated: lee-sts, bbc-clustering, bbc-classification, bbc-retrieval")
+    p.add_argument("--csv", help="also write the leaderboard to this CSV file")
+    p.add_argument("--no-cache", action="store_true", help="recompute every result (and do not store them)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_bench)
     return parser
 
 
