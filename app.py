@@ -17,6 +17,7 @@ pages = [
     st.Page("views/explorer.py", title="Corpus explorer", icon=":material/bubble_chart:"),
     st.Page("views/retrieval.py", title="Retrieval lab", icon=":material/manage_search:"),
     st.Page("views/finetune.py", title="Fine-tuning", icon=":material/model_training:"),
+    st.Page("views/benchmark.py", title="Benchmark", icon=":material/leaderboard:"),
 ]
 navigation = st.navigation(pages)
 sidebar.render()

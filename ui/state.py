@@ -72,6 +72,10 @@ FT_NAME = "ft_name"
 FT_MAP = "ft_map"
 FT_JOB = "ft_job"  # key of this session's latest job in ui.jobs
 
+BENCH_TASKS = "bench_tasks"
+BENCH_MODELS = "bench_models"
+BENCH_JOB = "bench_job"
+
 DEFAULT_SIM_MODELS = ["minilm", "minilm@cls", "smollm2"]
 
 WIDGET_DEFAULTS = {
@@ -114,6 +118,8 @@ WIDGET_DEFAULTS = {
     FT_WARMUP: 0.1,
     FT_SEED: 0,
     FT_MAP: "pca",
+    BENCH_TASKS: ["lee-sts", "bbc-clustering", "bbc-classification", "bbc-retrieval"],
+    BENCH_MODELS: ["minilm", "wordllama"],
 }
 # Widgets whose first value is the widget's own (first option / empty), kept once the user sets them.
 KEPT_WIDGETS = [SIM_SOURCE, SIM_TEXT, SIM_GEOMETRY_SOURCE, EXP_SOURCE, RET_SOURCE, RET_QUERY, RET_LI_QUERY,

@@ -1,0 +1,82 @@
+"""Benchmark page through its widgets: a leaderboard run in the background, cached re-runs, a task
+from an uploaded file, bad uploads."""
+
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def page(**values) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "views" / "benchmark.py"), default_timeout=600)
+    for key, value in values.items():
+        at.session_state[key] = value
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def run_and_wait(at: AppTest) -> AppTest:
+    from ui import jobs
+
+    at.button(key="bench_run").click().run()
+    job = jobs.get_bench(at.session_state["bench_job"])
+    start = time.time()
+    while job.running and time.time() - start < 900:
+        time.sleep(0.5)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def leaderboard(at: AppTest) -> pd.DataFrame:
+    return next(f.value for f in at.dataframe if "average" in f.value.columns)
+
+
+def test_leaderboard_cached_rerun_and_exports(tmp_home):
+    from embedlab.evaluation import bench
+    from embedlab.models import load_model
+
+    at = page(bench_models=["wordllama", "no-such-model"], bench_tasks=["lee-sts", "bbc-classification"])
+    at = run_and_wait(at)
+    table = leaderboard(at)
+    assert list(table.columns) == ["lee-sts", "bbc-classification", "average", "seconds"]
+    direct = bench.run_task(load_model("wordllama"), bench.bundled_task("lee-sts"), cache=False)
+    assert table.loc["wordllama", "lee-sts"] == pytest.approx(direct.metrics["main_score"], abs=1e-9)
+    assert table.loc["wordllama", "average"] == pytest.approx(table.loc["wordllama", ["lee-sts", "bbc-classification"]].mean())
+    assert any("no-such-model" in e.value and "Unknown model" in e.value for e in at.error)
+    assert any("0 from the cache" in c.value for c in at.caption)
+    assert {b.label for b in at.get("download_button")} == {"Download CSV", "Download JSON"}
+    at = run_and_wait(at)  # the same run again: every result from the cache
+    assert any("2 results, 2 from the cache" in c.value for c in at.caption)
+    assert leaderboard(at).loc["wordllama", "lee-sts"] == table.loc["wordllama", "lee-sts"]
+
+
+def test_task_from_an_uploaded_file_and_bad_uploads(tmp_home):
+    at = page(bench_models=["wordllama"], bench_tasks=[])
+    assert any("Pick at least one task" in i.value for i in at.info)
+    assert at.button(key="bench_run").disabled
+    pairs = pd.DataFrame({"sentence1": ["a cat sat", "stocks fell", "the match was won", "rain is coming"],
+                          "sentence2": ["a cat was sitting", "markets dropped", "a recipe for soup", "sunny skies"],
+                          "score": [4.8, 4.5, 0.2, 1.0]})
+    at.session_state["bench_upload_kept"] = ("mine.csv", pairs.to_csv(index=False).encode())
+    at.run()
+    at.button(key="bench_add").click().run()
+    assert not at.exception
+    assert any("**mine** (sts)" in m.value for m in at.markdown)
+    at = run_and_wait(at)
+    score = leaderboard(at).loc["wordllama", "mine"]
+    assert -1.0 <= score <= 1.0
+    # near-duplicates need a text column; a broken file says what is wrong
+    at.session_state["bench_upload_kept"] = ("bad.csv", b'text,label\n"unclosed,1\n')
+    at.run()
+    assert any("Could not read bad.csv" in e.value for e in at.error)
+    at.selectbox(key="bench_kind").set_value("Classification probe (text, label)")
+    at.session_state["bench_upload_kept"] = ("one.csv", b"text,label\nonly one,a\nanother,a\n")
+    at.run()
+    assert any("cannot make a classification task" in e.value for e in at.error)
