@@ -226,3 +226,22 @@ def test_finetune_live_view_results_and_restart(browser):
     finally:
         app.stop()
         sh.rmtree(finetuned_dir() / name, ignore_errors=True)
+
+
+def test_benchmark_leaderboard(app_url, browser):
+    page = browser.new_page(viewport={"width": 1500, "height": 2000})
+    page.goto(f"{app_url}/benchmark")
+    wait_idle(page, "Benchmark")
+    # Only the fast static model, so a fresh machine does not embed 2,225 articles with MiniLM here.
+    page.locator("[data-testid='stMultiSelect'] [aria-label*='Remove minilm'], "
+                 "[data-testid='stMultiSelect'] [title='Remove minilm']").first.click()
+    wait_idle(page, "Benchmark")
+    page.get_by_role("button", name="Run benchmark").click()
+    page.get_by_role("heading", name="3 · Leaderboard").wait_for(timeout=SLOW)
+    wait_idle(page, "Benchmark")
+    body = page.locator("[data-testid='stMain']").inner_text()
+    assert "results" in body and "from the cache" in body
+    assert page.get_by_role("tab", name="bbc-retrieval").count() == 1
+    assert page.locator(".js-plotly-plot").count() >= 1
+    page.screenshot(path=str(SHOTS / "benchmark.png"), full_page=True)
+    page.close()
