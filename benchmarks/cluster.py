@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -60,15 +59,9 @@ class PeakMemory:
 
 
 def sentences(n: int) -> list[str]:
-    from embedlab.datasets import bbc_news
+    from benchmarks._common import bbc_sentences
 
-    seen, out = set(), []
-    for body in bbc_news()["text"]:
-        for s in re.split(r"(?<=[.!?])\s+", body):
-            s = s.strip()
-            if len(s) > 30 and s not in seen:
-                seen.add(s)
-                out.append(s)
+    out = bbc_sentences()
     if len(out) < n:
         raise SystemExit(f"Only {len(out)} distinct sentences available, asked for {n}.")
     return out[:n]

@@ -25,15 +25,7 @@ from embedlab.cache import CachedEmbedder, EmbeddingCache  # noqa: E402
 from embedlab.datasets import bbc_news  # noqa: E402
 from embedlab.models.loader import model_folder  # noqa: E402
 from embedlab.models.registry import read_st_folder  # noqa: E402
-
-
-def best_of(repeats: int, fn) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
+from benchmarks._common import best_of  # noqa: E402
 
 
 def main() -> None:

@@ -24,7 +24,6 @@ import gc
 import json
 import os
 import platform
-import re
 import statistics
 import sys
 import time
@@ -35,16 +34,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks._common import bbc_sentences, best_of  # noqa: E402
 from embedlab.retrieval.search import BM25Index, DenseIndex  # noqa: E402
-
-
-def best_of(repeats: int, fn) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def median_each(items, fn) -> float:
@@ -120,23 +111,10 @@ def dense_rows(n: int, args, rng: np.random.Generator) -> tuple[list[dict], dict
     return rows, build
 
 
-def sentences() -> list[str]:
-    from embedlab.datasets import bbc_news
-
-    seen, out = set(), []
-    for body in bbc_news()["text"]:
-        for s in re.split(r"(?<=[.!?])\s+", body):
-            s = s.strip()
-            if len(s) > 30 and s not in seen:
-                seen.add(s)
-                out.append(s)
-    return out
-
-
 def bm25_rows(args, rng: np.random.Generator) -> list[dict]:
     from embedlab.datasets import bbc_news
 
-    pool = sentences()
+    pool = bbc_sentences()
     titles = bbc_news()["title"].sample(n=args.single, random_state=0).tolist()
     rows = []
     for n in args.bm25_sizes:
