@@ -343,7 +343,8 @@ def cmd_eval_clustering(args: argparse.Namespace) -> int:
 
     name, texts, labels, _ = _labelled_texts(args)
     task = clustering_task("bbc-clustering" if name == "bbc" else f"clustering:{name}", texts, labels,
-                           seed=args.seed, n_runs=args.runs, run_size=args.run_size)
+                           seed=args.seed, n_runs=args.runs, run_size=args.run_size,
+                           max_fraction=args.max_fraction, max_documents=args.max_documents)
     record = {**_run_eval_task(args, task), "data": name}
     if args.json:
         _print_json(record)
@@ -590,6 +591,10 @@ def build_parser() -> argparse.ArgumentParser:
     _labelled_data_args(p)
     p.add_argument("--runs", type=int, default=10, help="bootstrap runs (mteb: 10)")
     p.add_argument("--run-size", type=int, default=16_384, help="texts drawn per run, with replacement (mteb: 16,384)")
+    p.add_argument("--max-fraction", type=float, default=None,
+                   help="embed only this random fraction of the texts, as mteb's v2 clustering tasks do "
+                        "(their default 0.04; give it to reproduce a published number); default: all")
+    p.add_argument("--max-documents", type=int, default=None, help="embed at most this many random texts")
     p.add_argument("--no-cache", action="store_true", help="recompute even if this result is cached")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_eval_clustering)
