@@ -615,3 +615,9 @@ def test_bench_wordllama_lee_sts_smoke(capsys):
     assert 0.3 < row["scores"]["lee-sts"] < 0.9  # 0.55 when written; chance is 0
     code, out, _ = run(capsys, "bench", "--models", "wordllama", "--tasks", "lee-sts")
     assert code == 0 and "(1 of 1 results from the cache)" in out
+
+
+def test_cli_eval_clustering_max_fraction_embeds_a_subset(capsys, fakes, topics_file):
+    code, out, _ = run(capsys, "eval", "clustering", "--model", "topic", "--data", topics_file,
+                       "--label-column", "topic", "--run-size", 300, "--max-fraction", 0.5, "--json")
+    assert code == 0 and json.loads(out)["metrics"]["n_documents"] == 30  # half of the 60 usable texts
