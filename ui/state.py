@@ -103,7 +103,7 @@ WIDGET_DEFAULTS = {
     FT_EPOCHS: 1.0,
     FT_BATCH: 16,
     FT_LR: 5e-5,
-    FT_MAXLEN: 128,
+    FT_MAXLEN: 64,
     FT_HELD: 0.2,
     FT_LOSS_TRAINER: "mnrl",
     FT_LOSS_LOOP: "infonce",

@@ -27,7 +27,7 @@ class FinetuneConfig:
     learning_rate: float = 5e-5
     warmup_ratio: float = 0.1
     schedule: str = "linear"
-    max_length: int = 128  # tokens per text while training
+    max_length: int = 64  # tokens per text while training
     scale: float = 20.0  # MNRL / CoSENT: 1 / temperature
     temperature: float = 0.05  # loop InfoNCE
     margin: float = 0.3  # triplet loss, in the chosen distance
