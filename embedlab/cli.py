@@ -201,7 +201,7 @@ def cmd_finetune(args: argparse.Namespace) -> int:
     loss = {"trainer": {"infonce": "mnrl"}, "loop": {"mnrl": "infonce"}}.get(workflow, {}).get(loss, loss)
     config = FinetuneConfig(
         model=args.model, workflow=workflow, loss=loss, epochs=args.epochs, batch_size=args.batch_size,
-        learning_rate=args.lr or (2e-4 if args.lora else 5e-5), warmup_ratio=args.warmup, schedule=args.schedule,
+        learning_rate=args.lr or (1e-3 if args.lora else 5e-5), warmup_ratio=args.warmup, schedule=args.schedule,
         max_length=args.max_length, scale=args.scale, temperature=args.temperature, margin=args.margin,
         distance=args.distance, pooling=args.pooling or "", projection_dim=args.projection, lora=args.lora,
         held_out=args.held_out, mine=args.mine, max_rows=0 if args.data == "bbc" else (args.max_rows or 0),
@@ -525,7 +525,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="trainer: mnrl (default), triplet, cosent; loop: infonce (default), triplet")
     p.add_argument("--epochs", type=float, default=1.0)
     p.add_argument("--batch-size", type=int, default=16)
-    p.add_argument("--lr", type=float, help="learning rate (default 5e-5; 2e-4 with --lora)")
+    p.add_argument("--lr", type=float, help="learning rate (default 5e-5; 1e-3 with --lora)")
     p.add_argument("--warmup", type=float, default=0.1, help="warm-up share of the steps")
     p.add_argument("--schedule", choices=("constant", "linear", "cosine"), default="linear")
     p.add_argument("--max-length", type=int, default=64,
