@@ -52,7 +52,9 @@ st.subheader("1 · Data")
 source = st.radio("Training data", [BBC, UPLOAD], key=state.FT_SOURCE, horizontal=True)
 if source == BBC:
     rows = st.select_slider("Rows (80% train, 20% held out)", [100, 200, 300, 500, 1000, 2000],
-                            key=state.FT_BBC_ROWS)
+                            key=state.FT_BBC_ROWS,
+                            help="500 is the quick default. MiniLM, already trained on a billion pairs, needs about "
+                                 "2,000 rows to improve measurably on BBC (held-out nDCG@10 0.863 → 0.889 here, ~8 min).")
     data = bbc_set(rows)
 else:
     file = st.file_uploader("Columns anchor, positive and optionally negative (triplets); or sentence1, sentence2, "
