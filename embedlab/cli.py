@@ -331,11 +331,17 @@ def _run_eval_task(args: argparse.Namespace, task) -> dict:
             "seconds": round(result.seconds or 0.0, 2), "cached": result.cached}
 
 
-def _print_eval_header(record: dict, what: str) -> None:
+def _report(args: argparse.Namespace, record: dict, what: str) -> dict | None:
+    """Print ``record`` as JSON (returns None: nothing more to print), or the table header line
+    and return the metrics for the command to print."""
+    if args.json:
+        _print_json(record)
+        return None
     info = record["task"]
     size = "  ".join(f"{k}={v:,}" if isinstance(v, int) else f"{k}={v}" for k, v in info["size"].items())
     cached = "  (cached result)" if record["cached"] else ""
     print(f"{what}  model={record['model']}  data={record['data']}  {size}{cached}")
+    return record["metrics"]
 
 
 def cmd_eval_clustering(args: argparse.Namespace) -> int:
@@ -346,11 +352,9 @@ def cmd_eval_clustering(args: argparse.Namespace) -> int:
                            seed=args.seed, n_runs=args.runs, run_size=args.run_size,
                            max_fraction=args.max_fraction, max_documents=args.max_documents)
     record = {**_run_eval_task(args, task), "data": name}
-    if args.json:
-        _print_json(record)
+    m = _report(args, record, "Clustering")
+    if m is None:
         return 0
-    m = record["metrics"]
-    _print_eval_header(record, "Clustering")
     print(f"V-measure  {m['v_measure']:.4f} ± {m['v_measure_std']:.4f}  (main score; {m['n_runs']} runs of "
           f"{m['run_size']:,} draws, k={m['n_clusters']})")
     print(f"AMI        {m['ami']:.4f} ± {m['ami_std']:.4f}")
@@ -370,11 +374,9 @@ def cmd_eval_classification(args: argparse.Namespace) -> int:
                                test_labels=test_labels, test_size=args.test_size, seed=args.seed,
                                n_experiments=args.experiments, samples_per_label=args.samples_per_label)
     record = {**_run_eval_task(args, task), "data": name}
-    if args.json:
-        _print_json(record)
+    m = _report(args, record, "Classification")
+    if m is None:
         return 0
-    m = record["metrics"]
-    _print_eval_header(record, "Classification")
     print(f"accuracy         {m['accuracy']:.4f}  (main score; mean of {len(m['scores_per_experiment'])} experiments, "
           f"{args.samples_per_label} training texts per label)")
     print(f"F1 (macro)       {m['f1']:.4f}")
@@ -397,11 +399,9 @@ def cmd_eval_pair_classification(args: argparse.Namespace) -> int:
     name = Path(args.data).name
     task = pair_classification_task(f"pair-classification:{name}", s1, s2, labels)
     record = {**_run_eval_task(args, task), "data": name}
-    if args.json:
-        _print_json(record)
+    m = _report(args, record, "Pair classification")
+    if m is None:
         return 0
-    m = record["metrics"]
-    _print_eval_header(record, "Pair classification")
     print(f"max AP   {m['max_ap']:.4f}  (main score: best of cosine, manhattan, euclidean, dot)")
     print(f"cosine   AP {m['cosine_ap']:.4f}  accuracy {m['cosine_accuracy']:.4f} (threshold "
           f"{m['cosine_accuracy_threshold']:.4f})  F1 {m['cosine_f1']:.4f} (threshold {m['cosine_f1_threshold']:.4f})")
@@ -424,11 +424,9 @@ def cmd_eval_dedup(args: argparse.Namespace) -> int:
     # groups as table rows (0-based positions in the file, as `cluster` reports them) with their texts
     record["groups"] = [{"rows": [column.rows[i] for i in group], "texts": [column.texts[i] for i in group]}
                         for group in record["metrics"]["groups"]]
-    if args.json:
-        _print_json(record)
+    m = _report(args, record, "Near-duplicates")
+    if m is None:
         return 0
-    m = record["metrics"]
-    _print_eval_header(record, "Near-duplicates")
     print(f"{m['n_groups']:,} group(s) at cosine >= {m['threshold']:g}: {m['n_in_groups']:,} of {m['n_texts']:,} texts; "
           f"keeping one per group removes {m['n_in_groups'] - m['n_groups']:,} ({m['duplicate_share']:.1%})")
     for group in record["groups"][:args.show]:
@@ -582,6 +580,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_eval_retrieval)
 
+    def _result_args(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--no-cache", action="store_true", help="recompute even if this result is cached")
+        p.add_argument("--json", action="store_true")
+
     def _labelled_data_args(p: argparse.ArgumentParser) -> None:
         p.add_argument("--model", required=True)
         p.add_argument("--data", required=True, help="'bbc' for the bundled BBC News, or a CSV/TSV/JSONL/Parquet file")
@@ -597,8 +599,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="embed only this random fraction of the texts, as mteb's v2 clustering tasks do "
                         "(their default 0.04; give it to reproduce a published number); default: all")
     p.add_argument("--max-documents", type=int, default=None, help="embed at most this many random texts")
-    p.add_argument("--no-cache", action="store_true", help="recompute even if this result is cached")
-    p.add_argument("--json", action="store_true")
+    _result_args(p)
     p.set_defaults(func=cmd_eval_clustering)
 
     p = tasks.add_parser("classification", help="classification: logistic-regression probe accuracy (mteb)")
@@ -607,8 +608,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--test-size", type=float, default=0.5, help="test share of the split (without --test-data)")
     p.add_argument("--samples-per-label", type=int, default=8, help="training texts per label per experiment (mteb: 8)")
     p.add_argument("--experiments", type=int, default=10, help="experiments averaged (mteb: 10)")
-    p.add_argument("--no-cache", action="store_true", help="recompute even if this result is cached")
-    p.add_argument("--json", action="store_true")
+    _result_args(p)
     p.set_defaults(func=cmd_eval_classification)
 
     p = tasks.add_parser("pair-classification", help="pair classification: max AP, best-threshold accuracy/F1 (mteb)")
@@ -617,8 +617,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--col1", default="sentence1")
     p.add_argument("--col2", default="sentence2")
     p.add_argument("--label", default="label", help="column of 0/1 labels (1 = the texts are a pair)")
-    p.add_argument("--no-cache", action="store_true", help="recompute even if this result is cached")
-    p.add_argument("--json", action="store_true")
+    _result_args(p)
     p.set_defaults(func=cmd_eval_pair_classification)
 
     p = tasks.add_parser("dedup", help="near-duplicate groups at a cosine threshold")
@@ -627,8 +626,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--text-column", default="text")
     p.add_argument("--threshold", type=float, default=0.9, help="cosine at or above which two texts are linked")
     p.add_argument("--show", type=int, default=20, help="groups to print (all are in --json)")
-    p.add_argument("--no-cache", action="store_true", help="recompute even if this result is cached")
-    p.add_argument("--json", action="store_true")
+    _result_args(p)
     p.set_defaults(func=cmd_eval_dedup)
 
     p = sub.add_parser("bench", help="MTEB on your data: a leaderboard of models across tasks (results cached)")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import tempfile
 from pathlib import Path
 
 import platformdirs
@@ -28,3 +30,17 @@ def cache_dir() -> Path:
     path = data_home() / "cache"
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def atomic_write_json(path: Path, data, *, indent: int | None = None) -> None:
+    """Write JSON to a temporary file beside ``path`` and rename it into place: a reader sees the
+    old file or the new one, never half of one; a failed write leaves no temporary file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(data, fh, indent=indent)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

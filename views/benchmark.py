@@ -3,6 +3,9 @@ models, as a leaderboard with per-task charts, exports, and cached results."""
 
 from __future__ import annotations
 
+import time
+
+import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
@@ -57,15 +60,12 @@ with st.expander("Add a task from your own data", expanded=bool(st.session_state
                     s2 = pick("Second text column", "sentence2", "bench_c2")
                     target = pick("Score column" if kind == "sts" else "Label column (0/1)",
                                   "score" if kind == "sts" else "label", "bench_c3")
-                    numbers = table[target].tolist()
                     if kind == "sts":
-                        import pandas as pd
-
                         numbers = pd.to_numeric(table[target], errors="coerce").tolist()
                         task = bench.sts_task(name, table[s1].tolist(), table[s2].tolist(), numbers)
                     else:
                         task = bench.pair_classification_task(name, table[s1].tolist(), table[s2].tolist(),
-                                                              [int(float(v)) for v in numbers])
+                                                              [int(float(v)) for v in table[target].tolist()])
                 else:
                     text_col = pick("Text column", "text", "bench_c1")
                     if kind == "dedup":
@@ -96,24 +96,25 @@ st.subheader("2 · Models")
 options = list(dict.fromkeys([*model_choices(), *VARIANTS, *st.session_state[state.BENCH_MODELS]]))
 models = st.multiselect("Models (NAME@POOLING for a pooling variant)", options, key=state.BENCH_MODELS,
                         accept_new_options=True)
-tasks = [*[bench.bundled_task(n) for n in task_names], *custom_tasks] if (task_names or custom_tasks) else []
+has_tasks = bool(task_names or custom_tasks)
 st.caption("First runs embed the BBC articles once per model (minutes for mpnet, about 40 min for smollm2 on two "
            "cores); the embedding and results caches make every later run quick.")
 job = jobs.get_bench(st.session_state.get(state.BENCH_JOB))
 busy = job is not None and job.running
-if st.button("Run benchmark", type="primary", key="bench_run", disabled=busy or not models or not tasks):
+if st.button("Run benchmark", type="primary", key="bench_run", disabled=busy or not models or not has_tasks):
+    tasks = [*[bench.bundled_task(n) for n in task_names], *custom_tasks]  # built only when they run
     try:
         st.session_state[state.BENCH_JOB] = jobs.start_bench(jobs.BenchJob(list(models), tasks))
     except RuntimeError as exc:
         st.error(str(exc))
     st.rerun()
-if not tasks:
+if not has_tasks:
     st.info("Pick at least one task.")
 
 
 # 3. Progress and results --------------------------------------------------------------------------
 def progress_view(job: jobs.BenchJob) -> None:
-    elapsed = (job.finished or __import__("time").time()) - job.started
+    elapsed = (job.finished or time.time()) - job.started
     st.progress(min(job.step / max(job.steps, 1), 1.0),
                 text=f"{job.step} of {job.steps} model × task cells · {elapsed:.0f} s · now: {job.label}"
                      + (f" ({job.done}/{job.total} texts)" if job.total > 1 and job.done < job.total else ""))
@@ -166,12 +167,8 @@ if job is not None and not job.running:
                                if isinstance(v, (int, float)) and not isinstance(v, bool)}
                            for m, cells in board.results.items() if task.name in cells and cells[task.name].ok}
                 if details:
-                    import pandas as pd
-
                     st.dataframe(pd.DataFrame(details).T, key=f"bench_details_{task.name}")
                 if task.kind == "dedup" and len(details) >= 2:
-                    import pandas as pd
-
                     from embedlab.evaluation.dedup import dedup_disagreement
 
                     names = list(details)

@@ -35,8 +35,6 @@ import hashlib
 import json
 import logging
 import math
-import os
-import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -48,6 +46,7 @@ import pandas as pd
 
 from embedlab.embedder import Progress
 from embedlab.errors import DataError, EmbedlabError
+from embedlab.paths import atomic_write_json
 
 log = logging.getLogger(__name__)
 
@@ -417,16 +416,7 @@ class ResultCache:
             return None
 
     def put(self, key: str, record: dict) -> None:
-        path = self.path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(record, fh)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        atomic_write_json(self.path(key), record)
 
 
 @dataclass

@@ -3,21 +3,24 @@
 - triplet accuracy: share of held-out rows with cos(anchor, positive) > cos(anchor, negative)
   (sentence-transformers' TripletEvaluator counts the same way);
 - retrieval: every held-out anchor is a query, the corpus is every distinct held-out positive and
-  negative, the anchor's own positive(s) are relevant; nDCG@10, MRR@10 and Recall@1/10 as in
-  mteb/pytrec_eval (embedlab.retrieval.metrics);
+  negative, the anchor's own positive(s) are relevant; searched (and reranked) by
+  embedlab.retrieval.pipeline, nDCG@10, MRR@10 and Recall@1/10 as in mteb/pytrec_eval;
 - geometry: mean cosine of random pairs of distinct held-out texts (raw decoder states sit near 1);
 - scored pairs: cosine Spearman against the scores, as MTEB's STS evaluator.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from embedlab.finetune.data import TrainSet
-from embedlab.retrieval import metrics
+from embedlab.retrieval import pipeline as P
+from embedlab.retrieval.data import RetrievalData
+from embedlab.retrieval.search import DenseIndex
 
 SUMMARY_METRICS = ("triplet accuracy", "nDCG@10", "MRR@10", "Recall@1", "Recall@10", "mean random-pair cosine",
                    "Spearman")
@@ -57,8 +60,6 @@ def evaluate(model, data: TrainSet, *, reranker=None, rerank_depth: int = 20, se
     With ``reranker`` (``score(query, docs)``), retrieval is the model's top ``rerank_depth``
     reranked, and triplet accuracy compares the reranker's scores for positive and negative.
     """
-    import time
-
     start = time.perf_counter()
     queries, docs, groups, qrels = held_out_corpus(data)
     q_vec = model.encode(queries, role="query")
@@ -71,29 +72,18 @@ def evaluate(model, data: TrainSet, *, reranker=None, rerank_depth: int = 20, se
     if data.negatives is not None:
         neg = np.einsum("ij,ij->i", q_vec[a_rows], d_vec[[doc_index[n] for n in data.negatives]])
 
-    sims = q_vec @ d_vec.T
-    depth = min(100, len(docs))
-    order = np.argsort(-sims, axis=1, kind="stable")[:, :depth]
-    run = {}
-    for qi, row in enumerate(order):
-        if reranker is not None:
-            top = row[:rerank_depth]
-            rs = np.asarray(reranker.score(queries[qi], [docs[j] for j in top]), dtype=np.float64)
-            # reranked documents first (by reranker score), the rest after, in first-stage order
-            run[f"q{qi}"] = {f"d{j}": float(len(row) + 1 + s - rs.min()) for j, s in zip(top, rs)}
-            run[f"q{qi}"].update({f"d{j}": float(len(row) - r) for r, j in enumerate(row[rerank_depth:], 1)})
-        else:
-            run[f"q{qi}"] = {f"d{j}": float(sims[qi, j]) for j in row}
-    wanted = ("nDCG@10", "MRR@10", "Recall@1", "Recall@10")
-    scores = metrics.evaluate(run, qrels, wanted)
+    # The held-out split as a retrieval set, searched and reranked by the retrieval pipeline.
+    corpus = RetrievalData(data.name, [f"d{i}" for i in range(len(docs))], [""] * len(docs), docs,
+                           [f"q{i}" for i in range(len(queries))], queries, qrels)
+    stage = P.Stage(getattr(model, "name", "model"), DenseIndex(d_vec, normalized=True).search(q_vec, 100), 0.0)
+    if reranker is not None:
+        stage = P.rerank(stage, corpus, reranker, depth=rerank_depth)
+    per_query = stage.evaluate(corpus, ("nDCG@10", "MRR@10", "Recall@1", "Recall@10"))
+    scores = {m: float(per_query[m].mean()) for m in per_query.columns}
 
     if reranker is not None and data.negatives is not None:
-        pos_r, neg_r = [], []
-        for a, p, n in zip(data.anchors, data.positives, data.negatives):
-            s = reranker.score(a, [p, n])
-            pos_r.append(float(s[0]))
-            neg_r.append(float(s[1]))
-        pos, neg = np.array(pos_r), np.array(neg_r)
+        pairs = [reranker.score(a, [p, n]) for a, p, n in zip(data.anchors, data.positives, data.negatives)]
+        pos, neg = np.array([float(s[0]) for s in pairs]), np.array([float(s[1]) for s in pairs])
     if neg is not None:
         scores["triplet accuracy"] = float(np.mean(pos > neg))
     scores["mean random-pair cosine"] = random_pair_cosine(d_vec, seed=seed)
@@ -102,7 +92,7 @@ def evaluate(model, data: TrainSet, *, reranker=None, rerank_depth: int = 20, se
 
         scores["Spearman"] = float(spearmanr(pos, data.scores).statistic)
     ordered = {k: scores[k] for k in SUMMARY_METRICS if k in scores}
-    per_query = metrics.per_query(run, qrels, ("nDCG@10", "MRR@10"))
+    per_query = per_query[["nDCG@10", "MRR@10"]]
     per_query.index = [queries[int(q[1:])] for q in per_query.index]
     per_query.index.name = "query"
     return Evaluation(ordered, pos, neg, d_vec, docs, groups, time.perf_counter() - start, per_query)

@@ -289,8 +289,8 @@ class FinetuneJob:
         except Exception as exc:  # shown in the app; the traceback goes to the log
             traceback.print_exc()
             self.error = f"{type(exc).__name__}: {exc}"
-        finally:
-            self.monitor.set_phase("Failed" if self.error else self.monitor.phase)
+        if self.error:
+            self.monitor.set_phase("Failed")
 
     @property
     def running(self) -> bool:

@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import re
-import tempfile
 from pathlib import Path
 
 from embedlab.errors import ModelLoadError
 from embedlab.models.catalog import CATALOG
 from embedlab.models.spec import ModelSpec, split_pooling
-from embedlab.paths import data_home, models_dir
+from embedlab.paths import atomic_write_json, data_home, models_dir
 
 SPEC_FILE = "embedlab_model.json"  # written next to a fine-tuned model's weights
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
@@ -52,13 +50,17 @@ def save_custom_spec(spec: ModelSpec) -> None:
         raise ModelLoadError(f"{spec.name!r} is a bundled model; choose another name.")
     specs = load_custom_specs()
     specs[spec.name] = spec
-    _atomic_write_json(custom_models_file(), [json.loads(s.to_json()) for s in specs.values()])
+    _write_custom_specs(specs)
+
+
+def _write_custom_specs(specs: dict[str, ModelSpec]) -> None:
+    atomic_write_json(custom_models_file(), [json.loads(s.to_json()) for s in specs.values()], indent=2)
 
 
 def remove_custom_spec(name: str) -> None:
     specs = load_custom_specs()
     specs.pop(name, None)
-    _atomic_write_json(custom_models_file(), [json.loads(s.to_json()) for s in specs.values()])
+    _write_custom_specs(specs)
 
 
 def finetuned_specs() -> dict[str, ModelSpec]:
@@ -225,10 +227,3 @@ def read_st_folder(path: Path) -> dict:
     if st_cfg.exists():
         info["prompts"] = json.loads(st_cfg.read_text()).get("prompts") or {}
     return info
-
-
-def _atomic_write_json(path: Path, data) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
-    with os.fdopen(fd, "w") as fh:
-        json.dump(data, fh, indent=2)
-    os.replace(tmp, path)

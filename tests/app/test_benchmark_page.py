@@ -2,23 +2,18 @@
 from an uploaded file, bad uploads."""
 
 import time
-from pathlib import Path
 
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.app.views import open_view
+
 pytestmark = pytest.mark.slow
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def page(**values) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "views" / "benchmark.py"), default_timeout=600)
-    for key, value in values.items():
-        at.session_state[key] = value
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return open_view("benchmark", **values)
 
 
 def run_and_wait(at: AppTest) -> AppTest:
