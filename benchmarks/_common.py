@@ -18,7 +18,7 @@ def best_of(repeats: int, fn) -> float:
 
 def bbc_sentences() -> list[str]:
     """Distinct sentences (over 30 characters) from the bundled BBC News article bodies, in order."""
-    from embedlab.datasets import bbc_news
+    from embedlab.bundled import bbc_news
 
     seen, out = set(), []
     for body in bbc_news()["text"]:

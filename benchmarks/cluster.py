@@ -70,8 +70,8 @@ def sentences(n: int) -> list[str]:
 def run_one(n: int, model_name: str) -> dict:
     from embedlab import load_model
     from embedlab.cache import CachedEmbedder, EmbeddingCache
-    from embedlab.clustering import ClusterConfig, cluster
-    from embedlab.projection import ProjectionConfig, project
+    from embedlab.explorer.clustering import ClusterConfig, cluster
+    from embedlab.explorer.projection import ProjectionConfig, project
 
     import numpy as np
 

@@ -22,7 +22,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from embedlab import load_model  # noqa: E402
 from embedlab.cache import CachedEmbedder, EmbeddingCache  # noqa: E402
-from embedlab.datasets import bbc_news  # noqa: E402
+from embedlab.bundled import bbc_news  # noqa: E402
 from embedlab.models.loader import model_folder  # noqa: E402
 from embedlab.models.registry import read_st_folder  # noqa: E402
 from benchmarks._common import best_of  # noqa: E402

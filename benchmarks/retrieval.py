@@ -112,7 +112,7 @@ def dense_rows(n: int, args, rng: np.random.Generator) -> tuple[list[dict], dict
 
 
 def bm25_rows(args, rng: np.random.Generator) -> list[dict]:
-    from embedlab.datasets import bbc_news
+    from embedlab.bundled import bbc_news
 
     pool = bbc_sentences()
     titles = bbc_news()["title"].sample(n=args.single, random_state=0).tolist()

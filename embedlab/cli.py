@@ -57,7 +57,7 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 # ---- embed --------------------------------------------------------------------------------------
 def cmd_embed(args: argparse.Namespace) -> int:
-    from embedlab.data import read_table, text_column
+    from embedlab.tables import read_table, text_column
     from embedlab.models import load_model
 
     out = Path(args.output)
@@ -83,8 +83,8 @@ def cmd_embed(args: argparse.Namespace) -> int:
 
 # ---- eval ---------------------------------------------------------------------------------------
 def _sts_pairs(args: argparse.Namespace):
-    from embedlab.data import numeric_column, read_table, require_columns
-    from embedlab.datasets import PairSet, lee_sts
+    from embedlab.tables import numeric_column, read_table, require_columns
+    from embedlab.bundled import PairSet, lee_sts
 
     if args.data == "lee":
         return lee_sts()
@@ -117,7 +117,7 @@ def cmd_eval_sts(args: argparse.Namespace) -> int:
 
 
 def _retrieval_data(args: argparse.Namespace):
-    from embedlab.retrieval.data import assemble, bbc_title_to_article, load_beir
+    from embedlab.retrieval.corpus import assemble, bbc_title_to_article, load_beir
 
     given = [args.corpus, args.queries, args.qrels]
     if args.data and any(given):
@@ -183,8 +183,8 @@ def cmd_eval_retrieval(args: argparse.Namespace) -> int:
 
 # ---- finetune -----------------------------------------------------------------------------------
 def _finetune_data(args: argparse.Namespace):
-    from embedlab.data import read_table
-    from embedlab.finetune.data import bbc_triplets, from_table
+    from embedlab.tables import read_table
+    from embedlab.finetune.trainset import bbc_triplets, from_table
 
     if args.data == "bbc":
         return bbc_triplets(args.max_rows or 500, seed=args.seed)
@@ -237,19 +237,19 @@ def cmd_finetune(args: argparse.Namespace) -> int:
 
 # ---- cluster ------------------------------------------------------------------------------------
 def _corpus(path: str):
-    from embedlab.data import read_table
-    from embedlab.datasets import bbc_news
+    from embedlab.tables import read_table
+    from embedlab.bundled import bbc_news
 
     return bbc_news() if path == "bbc" else read_table(path)
 
 
 def cmd_cluster(args: argparse.Namespace) -> int:
-    from embedlab.clustering import ClusterConfig
-    from embedlab.compare import label_scores
-    from embedlab.data import require_columns, text_column
-    from embedlab.explorer import ExploreConfig, explore
+    from embedlab.explorer.clustering import ClusterConfig
+    from embedlab.explorer.compare import label_scores
+    from embedlab.tables import require_columns, text_column
+    from embedlab.explorer.pipeline import ExploreConfig, explore
     from embedlab.models import load_model
-    from embedlab.projection import ProjectionConfig
+    from embedlab.explorer.projection import ProjectionConfig
 
     df = _corpus(args.input)
     column = text_column(df, args.text_column)
@@ -297,7 +297,7 @@ def cmd_cluster(args: argparse.Namespace) -> int:
 # ---- MTEB on your data: eval clustering / classification / pair-classification / dedup, bench ------
 def _labelled_texts(args: argparse.Namespace) -> tuple[str, list[str], list, list[int]]:
     """(data name, texts, labels, table rows) from --data bbc|FILE; rows without text or label are skipped."""
-    from embedlab.data import require_columns, text_column
+    from embedlab.tables import require_columns, text_column
 
     df = _corpus(args.data)
     column = text_column(df, args.text_column)
@@ -386,7 +386,7 @@ def cmd_eval_classification(args: argparse.Namespace) -> int:
 
 
 def cmd_eval_pair_classification(args: argparse.Namespace) -> int:
-    from embedlab.data import numeric_column, read_table, require_columns
+    from embedlab.tables import numeric_column, read_table, require_columns
     from embedlab.evaluation.bench import pair_classification_task
 
     df = read_table(args.data)
@@ -411,7 +411,7 @@ def cmd_eval_pair_classification(args: argparse.Namespace) -> int:
 
 
 def cmd_eval_dedup(args: argparse.Namespace) -> int:
-    from embedlab.data import text_column
+    from embedlab.tables import text_column
     from embedlab.evaluation.bench import dedup_task
 
     df = _corpus(args.data)

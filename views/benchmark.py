@@ -9,7 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from embedlab.data import read_table
+from embedlab.tables import read_table
 from embedlab.errors import EmbedlabError
 from embedlab.evaluation import bench
 from ui import jobs, state

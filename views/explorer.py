@@ -8,14 +8,14 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from embedlab import datasets
-from embedlab.clustering import ClusterConfig
-from embedlab.compare import cluster_agreement, label_scores, neighbourhood_agreement
-from embedlab.data import read_table, text_column
+from embedlab import bundled
+from embedlab.explorer.clustering import ClusterConfig
+from embedlab.explorer.compare import cluster_agreement, label_scores, neighbourhood_agreement
+from embedlab.tables import read_table, text_column
 from embedlab.errors import EmbedlabError
-from embedlab.explorer import ExploreConfig, explore
-from embedlab.projection import UMAP_METRICS, ProjectionConfig, procrustes_align
-from embedlab import export as exports
+from embedlab.explorer.pipeline import ExploreConfig, explore
+from embedlab.explorer.projection import UMAP_METRICS, ProjectionConfig, procrustes_align
+from embedlab.explorer import export as exports
 from ui import charts, state
 from ui.models import load_many, model_choices
 
@@ -32,7 +32,7 @@ st.caption("What is in this corpus, and which embedder organises it best? Embed 
 # 1. Corpus --------------------------------------------------------------------------------------
 source = st.radio("Corpus", [BBC, UPLOAD], key=state.EXP_SOURCE, horizontal=True)
 if source == BBC:
-    table = datasets.bbc_news()
+    table = bundled.bbc_news()
     text_col, label_col, id_col = "text", "label", "id"
     st.caption("Article bodies as texts, the 5 topic folders as labels.")
 else:

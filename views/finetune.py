@@ -10,14 +10,14 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from embedlab.data import read_table
+from embedlab.tables import read_table
 from embedlab.errors import EmbedlabError
 from embedlab.finetune.config import FinetuneConfig
-from embedlab.finetune.data import TrainSet, bbc_triplets, from_table
+from embedlab.finetune.trainset import TrainSet, bbc_triplets, from_table
 from embedlab.finetune.job import FinetuneJob, check_name_free, check_setup, load_record
 from embedlab.models import available_models
 from embedlab.models.registry import finetuned_dir, finetuned_specs
-from embedlab.projection import ProjectionConfig, procrustes_align, project
+from embedlab.explorer.projection import ProjectionConfig, procrustes_align, project
 from embedlab.retrieval.rerank import rerankers_dir, trained_rerankers
 from ui import charts, jobs, state
 

@@ -8,7 +8,7 @@ import time
 import pandas as pd
 import streamlit as st
 
-from embedlab import available_models, datasets, load_model
+from embedlab import available_models, bundled, load_model
 from embedlab.errors import EmbedlabError
 from embedlab.models.registry import (custom_spec, finetuned_specs, load_custom_specs, remove_custom_spec,
                                       save_custom_spec)
@@ -55,7 +55,7 @@ if st.button("Load and measure", type="primary", key="models_measure_go"):
     except (EmbedlabError, ValueError) as exc:
         st.error(f"Could not load {name}: {exc}")
         st.stop()
-    bbc = datasets.bbc_news().sample(n=n_sample, random_state=1)
+    bbc = bundled.bbc_news().sample(n=n_sample, random_state=1)
     raw = getattr(model, "inner", model)  # time the model itself, not the cache
     result = {"dim": raw.dim, "parameters": raw.parameters, "load_seconds": round(raw.load_seconds, 2)}
     bar = st.progress(0.0, text="Measuring throughput on short texts (BBC titles)…")

@@ -11,7 +11,7 @@ import streamlit as st
 
 from embedlab.errors import EmbedlabError
 from embedlab.retrieval import pipeline as P
-from embedlab.retrieval.data import RetrievalData, assemble, bbc_title_to_article, read_corpus
+from embedlab.retrieval.corpus import RetrievalData, assemble, bbc_title_to_article, read_corpus
 from embedlab.retrieval.metrics import DEFAULT_METRICS
 from embedlab.retrieval.rerank import MaxSimReranker, load_reranker, reranker_choices
 from embedlab.retrieval.search import BM25Index, DenseIndex, Hits, reciprocal_rank_fusion

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from embedlab import datasets, similarity
+from embedlab import bundled, similarity
 from ui import charts, state
 from ui.models import encode, load_many, model_choices
 
@@ -29,9 +29,9 @@ st.caption(
 source = st.radio("Texts", [EXAMPLE, TYPED], key=state.SIM_SOURCE, horizontal=True)
 kinds = None
 if source == EXAMPLE:
-    examples = datasets.similarity_examples()
+    examples = bundled.similarity_examples()
     texts = examples["text"].tolist()
-    kinds = datasets.pair_kinds(examples["topic"].tolist(), examples["group"].tolist())
+    kinds = bundled.pair_kinds(examples["topic"].tolist(), examples["group"].tolist())
     with st.expander(f"The {len(texts)} example texts (4 topics; each topic has a paraphrase pair)"):
         st.dataframe(examples[["topic", "text"]], hide_index=False)
 else:
@@ -68,7 +68,7 @@ if not models:
 # 3. Encode (raw vectors: norms feed the geometry panel; the disk cache makes reruns instant) ----
 sample = texts
 if geometry_source == REFERENCE:
-    titles = datasets.bbc_news()["title"]
+    titles = bundled.bbc_news()["title"]
     sample = titles.sample(n=GEOMETRY_SAMPLE, random_state=0).tolist()
 raw_vectors, sample_vectors = {}, {}
 for name, model in models.items():

@@ -296,7 +296,7 @@ def retrieval_task(name: str, data, *, top_k: int = RETRIEVAL_TOP_K,
 
 # ---- bundled tasks ------------------------------------------------------------------------------
 def _lee_sts() -> Task:
-    from embedlab.datasets import lee_sts
+    from embedlab.bundled import lee_sts
 
     pairs = lee_sts()
     return sts_task("lee-sts", pairs.sentences1, pairs.sentences2, pairs.scores.tolist(), description=(
@@ -305,7 +305,7 @@ def _lee_sts() -> Task:
 
 
 def _bbc(name: str) -> Task:
-    from embedlab.datasets import bbc_news
+    from embedlab.bundled import bbc_news
 
     frame = bbc_news()
     texts, labels = frame["text"].tolist(), frame["label"].tolist()
@@ -319,7 +319,7 @@ def _bbc(name: str) -> Task:
 
 
 def _bbc_retrieval() -> Task:
-    from embedlab.retrieval.data import bbc_title_to_article
+    from embedlab.retrieval.corpus import bbc_title_to_article
 
     return retrieval_task("bbc-retrieval", bbc_title_to_article(), description=(
         "BBC News title → article: each title is a query, its own article body (duplicates kept once) "

@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from embedlab.finetune.data import TrainSet
+from embedlab.finetune.trainset import TrainSet
 from embedlab.retrieval import pipeline as P
-from embedlab.retrieval.data import RetrievalData
+from embedlab.retrieval.corpus import RetrievalData
 from embedlab.retrieval.search import DenseIndex
 
 SUMMARY_METRICS = ("triplet accuracy", "nDCG@10", "MRR@10", "Recall@1", "Recall@10", "mean random-pair cosine",

@@ -25,7 +25,7 @@ import numpy as np
 
 from embedlab.errors import DataError, EmbedlabError
 from embedlab.finetune.config import FinetuneConfig, check_output_name
-from embedlab.finetune.data import TrainSet, check, mine_negatives, split
+from embedlab.finetune.trainset import TrainSet, check, mine_negatives, split
 from embedlab.finetune.evaluate import Evaluation, comparison, evaluate
 
 RECORD_FILE = "training.json"

@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 
 from embedlab.finetune.config import FinetuneConfig
-from embedlab.finetune.data import TrainSet
+from embedlab.finetune.trainset import TrainSet
 from embedlab.pooling import pool
 
 # Which linear layers LoRA adapts, by backbone family (attention projections, as in the LoRA paper).

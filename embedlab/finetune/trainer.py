@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 
 from embedlab.finetune.config import FinetuneConfig
-from embedlab.finetune.data import TrainSet
+from embedlab.finetune.trainset import TrainSet
 
 ST_POOLING = {"mean": "mean", "cls": "cls", "max": "max", "last": "lasttoken", "weighted-mean": "weightedmean"}
 

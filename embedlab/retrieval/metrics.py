@@ -14,7 +14,7 @@ from typing import Mapping, Sequence
 
 import pandas as pd
 
-from embedlab.retrieval.data import Qrels
+from embedlab.retrieval.corpus import Qrels
 
 Run = Mapping[str, Mapping[str, float]]  # query id -> {doc id: score}
 DEFAULT_METRICS = ("nDCG@10", "MRR@10", "Recall@1", "Recall@10", "Recall@100", "MAP@100")

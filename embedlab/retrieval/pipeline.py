@@ -12,7 +12,7 @@ import pandas as pd
 
 from embedlab.embedder import Progress
 from embedlab.retrieval import metrics
-from embedlab.retrieval.data import RetrievalData
+from embedlab.retrieval.corpus import RetrievalData
 from embedlab.retrieval.search import BM25Index, DenseIndex, Hits, reciprocal_rank_fusion
 
 TOP_K = 1000  # mteb retrieves the top 1000 per query (k_values up to 1000)

@@ -17,7 +17,7 @@ from embedlab.cli import main
 from embedlab.errors import DataError, ModelLoadError
 from embedlab.evaluation import bench as B
 from embedlab.evaluation.tasks import classification_scores, clustering_scores, train_test_split_for_probe
-from embedlab.retrieval.data import RetrievalData
+from embedlab.retrieval.corpus import RetrievalData
 from tests.fakes import CountingEmbedder, TableEmbedder, topic_corpus
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.UndefinedMetricWarning")  # random fakes
@@ -236,7 +236,7 @@ def test_bundled_tasks_describe_their_data():
 
 
 def test_bbc_tasks_embed_each_article_once_through_the_embedding_cache(tmp_path):
-    from embedlab.datasets import bbc_news
+    from embedlab.bundled import bbc_news
 
     inner = RoleRecorder(dim=8)
     model = CachedEmbedder(inner, EmbeddingCache(tmp_path / "emb"))
@@ -534,7 +534,7 @@ def test_cli_eval_dedup(capsys, monkeypatch, tmp_path):
 
 
 def test_cli_bench_table_json_csv_and_cache(capsys, fakes, tmp_path):
-    from embedlab.datasets import lee_sts
+    from embedlab.bundled import lee_sts
     from embedlab.evaluation.sts import evaluate_sts
 
     lee = lee_sts()
@@ -602,7 +602,7 @@ def test_cli_bench_real_bad_model_name(capsys):
 @pytest.mark.slow
 def test_bench_wordllama_lee_sts_smoke(capsys):
     from embedlab import load_model
-    from embedlab.datasets import lee_sts
+    from embedlab.bundled import lee_sts
     from embedlab.evaluation.sts import evaluate_sts
 
     code, out, _ = run(capsys, "bench", "--models", "wordllama", "--tasks", "lee-sts", "--json")

@@ -3,12 +3,12 @@
 import numpy as np
 import pytest
 
-from embedlab.clustering import ClusterConfig, cluster
-from embedlab.compare import cluster_agreement, knn_indices, label_scores, neighbourhood_agreement
-from embedlab.explorer import ExploreConfig, explore
-from embedlab.export import documents_frame, safe
-from embedlab.projection import ProjectionConfig, procrustes_align, project
-from embedlab.topics import ctfidf_keywords, describe_clusters
+from embedlab.explorer.clustering import ClusterConfig, cluster
+from embedlab.explorer.compare import cluster_agreement, knn_indices, label_scores, neighbourhood_agreement
+from embedlab.explorer.pipeline import ExploreConfig, explore
+from embedlab.explorer.export import documents_frame, safe
+from embedlab.explorer.projection import ProjectionConfig, procrustes_align, project
+from embedlab.explorer.topics import ctfidf_keywords, describe_clusters
 from tests.fakes import TableEmbedder
 
 

@@ -12,7 +12,7 @@ import torch
 from embedlab.errors import DataError
 from embedlab.finetune import loop
 from embedlab.finetune.config import FinetuneConfig, check_output_name
-from embedlab.finetune.data import TrainSet, bbc_triplets, check, from_table, mine_negatives, split
+from embedlab.finetune.trainset import TrainSet, bbc_triplets, check, from_table, mine_negatives, split
 from embedlab.finetune.evaluate import evaluate, held_out_corpus, random_pair_cosine
 from tests.fakes import TableEmbedder
 
@@ -140,7 +140,7 @@ def test_model_mining_uses_the_given_model_and_skips_copies_of_the_positive():
 
 def test_bbc_triplets_negatives_share_the_topic():
     data = bbc_triplets(200, seed=3)
-    from embedlab.datasets import bbc_news
+    from embedlab.bundled import bbc_news
 
     topic = dict(zip(bbc_news()["text"], bbc_news()["label"]))
     assert len(data) == 200 and data.kind == "triplets"

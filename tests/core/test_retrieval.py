@@ -16,7 +16,7 @@ from embedlab.cli import main
 from embedlab.errors import DataError, ModelLoadError
 from embedlab.retrieval import metrics
 from embedlab.retrieval import pipeline as P
-from embedlab.retrieval.data import RetrievalData, assemble, bbc_title_to_article, load_beir, read_qrels
+from embedlab.retrieval.corpus import RetrievalData, assemble, bbc_title_to_article, load_beir, read_qrels
 from embedlab.retrieval.search import BM25Index, DenseIndex, Hits, reciprocal_rank_fusion
 from tests.fakes import RuleReranker, TableEmbedder
 
@@ -203,7 +203,7 @@ def test_empty_qrels_file(tmp_path, content, message):
 
 # ---- BBC News titles -> articles ------------------------------------------------------------------
 def test_bbc_title_to_article():
-    from embedlab.datasets import bbc_news
+    from embedlab.bundled import bbc_news
 
     data = bbc_title_to_article()
     assert len(data.doc_ids) == 2089 and len(set(data.doc_ids)) == 2089

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from embedlab.retrieval import metrics
-from embedlab.retrieval.data import RetrievalData
+from embedlab.retrieval.corpus import RetrievalData
 
 
 def test_hand_computed_example():
@@ -88,7 +88,7 @@ def test_doc_text_joins_title_and_text_like_mteb():
 def test_identical_ids_are_ignored_for_the_sets_mteb_ignores_them_on(tmp_path):
     import json
 
-    from embedlab.retrieval.data import load_beir
+    from embedlab.retrieval.corpus import load_beir
     from embedlab.retrieval.pipeline import Stage
     from embedlab.retrieval.search import Hits
 

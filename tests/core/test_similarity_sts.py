@@ -3,7 +3,7 @@ import math
 import numpy as np
 import pytest
 
-from embedlab.datasets import pair_kinds
+from embedlab.bundled import pair_kinds
 from embedlab.errors import DataError
 from embedlab.evaluation.sts import evaluate_sts, sts_scores
 from embedlab.similarity import (cosine_matrix, geometry, kind_means, matrix_spearman,

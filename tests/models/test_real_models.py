@@ -7,7 +7,7 @@ import pytest
 
 from embedlab import load_model, resolve_spec
 from embedlab.cache import CachedEmbedder, EmbeddingCache
-from embedlab.datasets import lee_sts
+from embedlab.bundled import lee_sts
 from embedlab.evaluation.sts import evaluate_sts, sts_scores
 from embedlab.models.loader import model_folder
 from embedlab.pooling import POOLING_MODES
@@ -106,7 +106,7 @@ def test_lee_sts_matches_sentence_transformers_evaluator(minilm):
 
 def test_raw_decoder_states_are_anisotropic_and_minilm_is_not(minilm):
     """The product's central claim, measured: mean cosine of unrelated Lee documents."""
-    from embedlab.datasets import lee_documents
+    from embedlab.bundled import lee_documents
     from embedlab.similarity import geometry
 
     docs = lee_documents()[:30]

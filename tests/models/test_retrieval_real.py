@@ -7,7 +7,7 @@ import pytest
 from embedlab.models import load_model
 from embedlab.models.loader import model_folder
 from embedlab.retrieval import pipeline as P
-from embedlab.retrieval.data import RetrievalData, bbc_title_to_article
+from embedlab.retrieval.corpus import RetrievalData, bbc_title_to_article
 
 pytestmark = pytest.mark.slow
 

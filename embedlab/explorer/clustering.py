@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from embedlab.projection import ProjectionConfig, project
+from embedlab.explorer.projection import ProjectionConfig, project
 
 SPACES: tuple[str, ...] = ("umap-5d", "raw")
 NOISE = -1

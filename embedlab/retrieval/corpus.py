@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from embedlab.data import read_table
+from embedlab.tables import read_table
 from embedlab.errors import DataError
 
 Qrels = dict[str, dict[str, int]]
@@ -207,7 +207,7 @@ def bbc_title_to_article() -> RetrievalData:
     Relevance comes from the file layout (the title is line 1 of the article's file). Some articles
     appear twice in the collection; duplicate bodies are kept once and the query points to that copy.
     """
-    from embedlab.datasets import bbc_news
+    from embedlab.bundled import bbc_news
 
     frame = bbc_news()
     first_id: dict[str, str] = {}

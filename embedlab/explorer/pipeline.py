@@ -8,10 +8,10 @@ from typing import Callable
 
 import numpy as np
 
-from embedlab.clustering import ClusterConfig, cluster
+from embedlab.explorer.clustering import ClusterConfig, cluster
 from embedlab.embedder import Embedder, Progress
-from embedlab.projection import ProjectionConfig, project
-from embedlab.topics import ClusterSummary, describe_clusters
+from embedlab.explorer.projection import ProjectionConfig, project
+from embedlab.explorer.topics import ClusterSummary, describe_clusters
 
 Stage = Callable[[str], None]
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from embedlab.clustering import NOISE
+from embedlab.explorer.clustering import NOISE
 
 
 def ctfidf_keywords(texts: list[str], labels: np.ndarray, *, top_n: int = 8,

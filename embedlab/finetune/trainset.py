@@ -191,7 +191,7 @@ def bbc_triplets(n: int | None = 1000, *, seed: int = 0) -> TrainSet:
     held-out title), which leaves nothing to measure. Duplicate articles (the corpus has 136
     repeated bodies) are kept once. ``n`` rows are drawn at random (seeded).
     """
-    from embedlab.datasets import bbc_news
+    from embedlab.bundled import bbc_news
     from embedlab.retrieval.search import BM25Index
 
     df = bbc_news().drop_duplicates("text").drop_duplicates("title").reset_index(drop=True)

@@ -3,8 +3,8 @@ import json
 import pandas as pd
 import pytest
 
-from embedlab.data import numeric_column, read_table, text_column
-from embedlab.datasets import bbc_news, lee_sts, similarity_examples
+from embedlab.tables import numeric_column, read_table, text_column
+from embedlab.bundled import bbc_news, lee_sts, similarity_examples
 from embedlab.errors import DataError
 
 
