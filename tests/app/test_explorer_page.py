@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def explorer() -> AppTest:
-    at = AppTest.from_file(str(ROOT / "views" / "explorer.py"), default_timeout=600)
+    at = AppTest.from_file(str(ROOT / "pages" / "explorer.py"), default_timeout=600)
     at.run()
     assert not at.exception
     return at
@@ -95,13 +95,13 @@ def test_empty_cells_are_reported_and_skipped():
 def test_choices_and_upload_survive_a_page_switch():
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
     at.run()
-    at.switch_page("views/explorer.py").run()
+    at.switch_page("pages/explorer.py").run()
     upload(at, "topics.csv", topic_corpus().to_csv(index=False).encode())
     at.multiselect(key="exp_models").set_value(["wordllama"])
     at.selectbox(key="exp_method").set_value("pca")
     at.number_input(key="exp_mcs").set_value(7).run()
-    at.switch_page("views/models.py").run()
-    at.switch_page("views/explorer.py").run()
+    at.switch_page("pages/models.py").run()
+    at.switch_page("pages/explorer.py").run()
     assert not at.exception
     assert at.multiselect(key="exp_models").value == ["wordllama"]
     assert at.selectbox(key="exp_method").value == "pca"

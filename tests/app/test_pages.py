@@ -5,16 +5,16 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.app.views import open_view
+
 pytestmark = pytest.mark.slow
 TIMEOUT = 300
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def page(path: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / path), default_timeout=TIMEOUT)
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    """``path`` = "app.py" or "pages/NAME.py", opened through the router as a user would."""
+    return open_view("home" if path == "app.py" else path.removeprefix("pages/").removesuffix(".py"))
 
 
 def table(at: AppTest, column: str):
@@ -28,7 +28,7 @@ def table(at: AppTest, column: str):
 def test_app_router_opens_home_and_switches_pages():
     at = page("app.py")
     assert at.title[0].value == "embedlab"
-    at.switch_page("views/models.py").run()
+    at.switch_page("pages/models.py").run()
     assert not at.exception and at.title[0].value == "Models"
 
 
@@ -40,7 +40,7 @@ def test_home_lists_the_bundled_models():
 
 
 def test_similarity_defaults_compare_three_models():
-    at = page("views/similarity.py")
+    at = page("pages/similarity.py")
     assert at.multiselect(key="sim_models").value == ["minilm", "minilm@cls", "smollm2"]
     kinds = table(at, "paraphrase − unrelated")
     assert list(kinds.index) == ["minilm", "minilm@cls", "smollm2"]
@@ -54,7 +54,7 @@ def test_similarity_defaults_compare_three_models():
 
 
 def test_similarity_centering_and_geometry_source():
-    at = page("views/similarity.py")
+    at = page("pages/similarity.py")
     at.multiselect(key="sim_models").set_value(["smollm2"]).run()
     raw = table(at, "mean cosine (random pairs)").loc["smollm2", "mean cosine (random pairs)"]
     at.toggle(key="sim_center").set_value(True).run()
@@ -65,7 +65,7 @@ def test_similarity_centering_and_geometry_source():
 
 
 def test_similarity_typed_texts_and_a_bad_model_name():
-    at = page("views/similarity.py")
+    at = page("pages/similarity.py")
     at.radio(key="sim_source").set_value("Type or paste texts").run()
     at.text_area(key="sim_text").input("only one line").run()
     assert any("at least two texts" in i.value for i in at.info)
@@ -78,7 +78,7 @@ def test_similarity_typed_texts_and_a_bad_model_name():
 
 
 def test_models_page_measures_a_model():
-    at = page("views/models.py")
+    at = page("pages/models.py")
     at.selectbox(key="models_measure_name").set_value("wordllama")
     at.button(key="models_measure_go").click().run()
     assert not at.exception
@@ -92,7 +92,7 @@ def test_models_page_add_and_remove_a_custom_model(tmp_home):
     from embedlab.models.loader import model_folder
     from embedlab import resolve_spec
 
-    at = page("views/models.py")
+    at = page("pages/models.py")
     at.text_input(key="models_add_name").input("my-minilm")
     at.text_input(key="models_add_where").input("/no/such/folder")
     submit = next(b for b in at.button if b.label == "Add and test-load")

@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def lab(**values) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "views" / "retrieval.py"), default_timeout=900)
+    at = AppTest.from_file(str(ROOT / "pages" / "retrieval.py"), default_timeout=900)
     at.session_state["ret_models"] = values.get("models", ["wordllama"])
     at.session_state["ret_reranker"] = values.get("reranker", "(no reranking)")
     at.session_state["ret_depth"] = values.get("depth", 5)

@@ -1,4 +1,4 @@
-"""Opening a view in Streamlit's AppTest with some session state set first."""
+"""Opening a page in Streamlit's AppTest the way a user does: through app.py's router."""
 
 from pathlib import Path
 
@@ -8,10 +8,13 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def open_view(name: str, **state) -> AppTest:
-    """Run views/<name>.py once with ``state`` in the session; fails on an exception."""
-    at = AppTest.from_file(str(ROOT / "views" / f"{name}.py"), default_timeout=600)
+    """Run app.py, switch to pages/<name>.py with ``state`` in the session; fails on an exception."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
     for key, value in state.items():
         at.session_state[key] = value
     at.run()
     assert not at.exception, at.exception
+    if name != "home":
+        at.switch_page(f"pages/{name}.py").run()
+        assert not at.exception, at.exception
     return at

@@ -10,16 +10,22 @@ import streamlit as st
 
 from embedlab import available_models, bundled, load_model
 from embedlab.errors import EmbedlabError
-from embedlab.models.registry import (custom_spec, finetuned_specs, load_custom_specs, remove_custom_spec,
-                                      save_custom_spec)
+from embedlab.models.registry import (
+    custom_spec,
+    finetuned_specs,
+    load_custom_specs,
+    remove_custom_spec,
+    save_custom_spec,
+)
 from embedlab.pooling import POOLING_MODES
-from ui import state
+from ui import shell, state
 from ui.models import get_model
+
+shell.require_router()
 
 FROM_CONFIG = "as the model's config says"
 AUTO = "detect from config"
 
-state.init()
 st.title("Models")
 st.caption("Every model here loads from installed packages or local folders; pick any of them by name "
            "on every page and in the CLI. Append `@POOLING` to a name for a pooling variant.")

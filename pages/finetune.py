@@ -10,16 +10,18 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from embedlab.tables import read_table
 from embedlab.errors import EmbedlabError
+from embedlab.explorer.projection import ProjectionConfig, procrustes_align, project
 from embedlab.finetune.config import FinetuneConfig
-from embedlab.finetune.trainset import TrainSet, bbc_triplets, from_table
 from embedlab.finetune.job import FinetuneJob, check_name_free, check_setup, load_record
+from embedlab.finetune.trainset import TrainSet, bbc_triplets, from_table
 from embedlab.models import available_models
 from embedlab.models.registry import finetuned_dir, finetuned_specs
-from embedlab.explorer.projection import ProjectionConfig, procrustes_align, project
 from embedlab.retrieval.rerank import rerankers_dir, trained_rerankers
-from ui import charts, jobs, state
+from embedlab.tables import read_table
+from ui import charts, jobs, shell, state
+
+shell.require_router()
 
 BBC = "BBC News: title → article, hard negative from the same topic (bundled)"
 UPLOAD = "Upload pairs or triplets (CSV, TSV, JSONL, Parquet)"
@@ -30,7 +32,6 @@ WORKFLOW_KEYS = {TRAINER: "trainer", LOOP: "loop", CROSS: "cross-encoder"}
 AUTO = "(auto)"
 NONE = "(none)"
 
-state.init()
 st.title("Fine-tuning")
 st.caption("Contrastive fine-tuning on your own pairs: pretraining gives language understanding, contrastive "
            "training gives a geometry where cosine means relevance. A held-out split is measured before and after; "

@@ -11,19 +11,30 @@ import streamlit as st
 
 from embedlab.errors import EmbedlabError
 from embedlab.retrieval import pipeline as P
-from embedlab.retrieval.corpus import RetrievalData, assemble, bbc_title_to_article, read_corpus
+from embedlab.retrieval.corpus import (
+    RetrievalData,
+    assemble,
+    bbc_title_to_article,
+    read_corpus,
+)
 from embedlab.retrieval.metrics import DEFAULT_METRICS
 from embedlab.retrieval.rerank import MaxSimReranker, load_reranker, reranker_choices
-from embedlab.retrieval.search import BM25Index, DenseIndex, Hits, reciprocal_rank_fusion
-from ui import charts, state
+from embedlab.retrieval.search import (
+    BM25Index,
+    DenseIndex,
+    Hits,
+    reciprocal_rank_fusion,
+)
+from ui import charts, shell, state
 from ui.models import encode, get_model, load_many, model_choices
+
+shell.require_router()
 
 BBC = "BBC News: title → article (bundled, with relevance)"
 UPLOAD = "Upload a corpus (queries and qrels optional)"
 NO_RERANK = "(no reranking)"
 BM25_NAME = "BM25"
 
-state.init()
 st.title("Retrieval lab")
 st.caption("Bi-encoder first stage, BM25 and hybrid (reciprocal rank fusion), reranking of the top results, "
            "late interaction explained token by token, and evaluation with qrels computed as mteb/pytrec_eval do.")

@@ -3,17 +3,20 @@
 import streamlit as st
 
 from embedlab import available_models
+from ui import shell
+
+shell.require_router()
 
 st.title("embedlab")
 st.markdown(
     "A workbench for choosing and adapting a text embedding model on **your** data: compare models "
     "side by side, see how each one judges similarity, and measure them the way MTEB does."
 )
-st.page_link("views/models.py", label="**Models** — the catalog, load time and throughput, add your own",
+st.page_link("pages/models.py", label="**Models** — the catalog, load time and throughput, add your own",
              icon=":material/deployed_code:")
-st.page_link("views/similarity.py", label="**Similarity** — heatmaps, model agreement, embedding geometry",
+st.page_link("pages/similarity.py", label="**Similarity** — heatmaps, model agreement, embedding geometry",
              icon=":material/grid_on:")
-st.page_link("views/explorer.py", label="**Corpus explorer** — upload a corpus, UMAP maps, HDBSCAN clusters, "
+st.page_link("pages/explorer.py", label="**Corpus explorer** — upload a corpus, UMAP maps, HDBSCAN clusters, "
              "two models compared", icon=":material/bubble_chart:")
 
 specs = available_models()

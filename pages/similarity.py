@@ -6,8 +6,10 @@ import pandas as pd
 import streamlit as st
 
 from embedlab import bundled, similarity
-from ui import charts, state
+from ui import charts, shell, state
 from ui.models import encode, load_many, model_choices
+
+shell.require_router()
 
 MAX_TEXTS = 60
 GEOMETRY_SAMPLE = 300
@@ -17,7 +19,6 @@ REFERENCE = f"BBC News titles ({GEOMETRY_SAMPLE}, all topics)"
 THESE = "The texts above"
 VARIANTS = ["minilm@cls", "smollm2@mean", "smollm2@weighted-mean", "mpnet@cls"]
 
-state.init()
 st.title("Similarity")
 st.caption(
     "Cosine similarity as each model sees it, on one shared colour scale. Raw decoder states and "

@@ -9,22 +9,31 @@ import pandas as pd
 import streamlit as st
 
 from embedlab import bundled
-from embedlab.explorer.clustering import ClusterConfig
-from embedlab.explorer.compare import cluster_agreement, label_scores, neighbourhood_agreement
-from embedlab.tables import read_table, text_column
 from embedlab.errors import EmbedlabError
-from embedlab.explorer.pipeline import ExploreConfig, explore
-from embedlab.explorer.projection import UMAP_METRICS, ProjectionConfig, procrustes_align
 from embedlab.explorer import export as exports
-from ui import charts, state
+from embedlab.explorer.clustering import ClusterConfig
+from embedlab.explorer.compare import (
+    cluster_agreement,
+    label_scores,
+    neighbourhood_agreement,
+)
+from embedlab.explorer.pipeline import ExploreConfig, explore
+from embedlab.explorer.projection import (
+    UMAP_METRICS,
+    ProjectionConfig,
+    procrustes_align,
+)
+from embedlab.tables import read_table, text_column
+from ui import charts, shell, state
 from ui.models import load_many, model_choices
+
+shell.require_router()
 
 BBC = "BBC News (bundled, 2,225 articles, 5 topics)"
 UPLOAD = "Upload a file"
 NONE = "(none)"
 MAP_MAX_POINTS = 20_000
 
-state.init()
 st.title("Corpus explorer")
 st.caption("What is in this corpus, and which embedder organises it best? Embed → 2-D map (UMAP or PCA) → "
            "HDBSCAN clusters → c-TF-IDF keywords, for up to three models side by side.")

@@ -9,11 +9,13 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from embedlab.tables import read_table
 from embedlab.errors import EmbedlabError
 from embedlab.evaluation import bench
-from ui import jobs, state
+from embedlab.tables import read_table
+from ui import jobs, shell, state
 from ui.models import model_choices
+
+shell.require_router()
 
 VARIANTS = ["minilm@cls", "mpnet@cls", "smollm2@mean", "smollm2@weighted-mean"]
 KINDS = {
@@ -24,7 +26,6 @@ KINDS = {
     "Near-duplicates (text)": "dedup",
 }
 
-state.init()
 st.title("Benchmark")
 st.caption("MTEB on your data: each task is computed as mteb 2.26's own evaluators compute it (STS cosine "
            "Spearman, retrieval nDCG@10, clustering V-measure with mteb's MiniBatchKMeans bootstrap, a logistic-"

@@ -1,0 +1,100 @@
+"""``embedlab eval retrieval``: retrieval pipelines scored as mteb/pytrec_eval score them."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from embedlab.cli._common import (
+    print_json,
+    progress,
+)
+from embedlab.errors import DataError
+
+
+def _retrieval_data(args: argparse.Namespace):
+    from embedlab.retrieval.corpus import assemble, bbc_title_to_article, load_beir
+
+    given = [args.corpus, args.queries, args.qrels]
+    if args.data and any(given):
+        raise DataError("Give either --data (bbc or a BEIR folder) or --corpus/--queries/--qrels, not both.")
+    if args.data == "bbc":
+        data = bbc_title_to_article()
+    elif args.data:
+        data = load_beir(args.data, args.split, ignore_identical_ids={"auto": None, "yes": True, "no": False}[
+            args.ignore_identical_ids])
+    elif all(given):
+        data = assemble(Path(args.corpus).parent.name or "data", args.corpus, args.queries, args.qrels)
+        data.ignore_identical_ids = args.ignore_identical_ids == "yes"
+    else:
+        raise DataError("Retrieval needs --data bbc, --data BEIR_FOLDER, or all three of --corpus, --queries, --qrels.")
+    return data.subset_queries(args.max_queries) if args.max_queries else data
+
+
+def cmd_eval_retrieval(args: argparse.Namespace) -> int:
+    from embedlab.models import load_model
+    from embedlab.retrieval import pipeline as P
+    from embedlab.retrieval.metrics import DEFAULT_METRICS
+    from embedlab.retrieval.rerank import load_reranker
+
+    data = _retrieval_data(args)
+    for note in data.notes:
+        print(f"note: {note}", file=sys.stderr)
+    names = [n.strip() for n in (args.model or "").split(",") if n.strip()]
+    if not names and not args.bm25:
+        raise DataError("Nothing to evaluate: give --model (comma-separated for several) and/or --bm25.")
+    rerankers = [load_reranker(r.strip()) for r in (args.rerank or "").split(",") if r.strip()]
+    models = [load_model(n) for n in names]  # fail on a bad name before any long work
+    stages = []
+    lexical = P.bm25_search(data, k=args.top_k) if (args.bm25 or args.hybrid) else None
+    if args.bm25:
+        stages.append(lexical)
+    for model in models:
+        dense = P.dense_search(data, model, k=args.top_k, progress=progress(f"embedding with {model.name}"))
+        stages.append(dense)
+        if args.hybrid:
+            stages.append(P.hybrid(dense, lexical, k=args.top_k))
+        for reranker in rerankers:
+            stages.append(P.rerank(dense, data, reranker, depth=args.rerank_depth,
+                                   progress=progress(f"reranking with {reranker.name}")))
+    if not models:
+        for reranker in rerankers:
+            stages.append(P.rerank(lexical, data, reranker, depth=args.rerank_depth))
+    table = P.summary_table(stages, data, DEFAULT_METRICS)
+    record = {"data": data.name, "documents": len(data.doc_ids), "queries": len(data.query_ids),
+              "notes": data.notes, "top_k": args.top_k, "ignore_identical_ids": data.ignore_identical_ids,
+              "results": [{"pipeline": name, **row} for name, row in table.to_dict(orient="index").items()]}
+    if args.per_query:
+        record["per_query"] = {st.name: st.evaluate(data).round(5).to_dict(orient="index") for st in stages}
+    if args.json:
+        print_json(record)
+        return 0
+    print(f"Retrieval  data={data.name}  {data.summary()}  (top {args.top_k} per query)")
+    shown = table.copy()
+    for name in DEFAULT_METRICS:
+        shown[name] = shown[name].map(lambda v: f"{v:.4f}")
+    print(shown.to_string())
+    return 0
+
+
+def register(tasks) -> None:
+    p = tasks.add_parser("retrieval", help="retrieval: nDCG@10, MRR@10, Recall@1/10/100, MAP@100 (as mteb/pytrec_eval)")
+    p.add_argument("--model", help="model name(s), comma-separated")
+    p.add_argument("--data", help="'bbc' (titles -> articles) or a BEIR folder (corpus.jsonl, queries.jsonl, qrels/)")
+    p.add_argument("--split", default="test", help="qrels split in a BEIR folder")
+    p.add_argument("--corpus", help="corpus file: _id/id, title (optional), text")
+    p.add_argument("--queries", help="queries file: _id/id, text")
+    p.add_argument("--qrels", help="qrels: query-id, corpus-id, score (BEIR TSV, CSV, or TREC 4-column)")
+    p.add_argument("--rerank", help="reranker(s), comma-separated: maxsim:MODEL, qlm:MODEL, llm:MODEL, cross-encoder:WHERE")
+    p.add_argument("--rerank-depth", type=int, default=100, help="how many first-stage results to rerank")
+    p.add_argument("--bm25", action="store_true", help="add the BM25 baseline")
+    p.add_argument("--hybrid", action="store_true", help="add BM25 + model fused by reciprocal rank")
+    p.add_argument("--top-k", type=int, default=1000, help="results kept per query (mteb uses 1000)")
+    p.add_argument("--ignore-identical-ids", choices=("auto", "yes", "no"), default="auto",
+                   help="drop a result whose id equals the query id before scoring; auto = as mteb does for the "
+                        "BEIR folder's name (ArguAna, Quora, FiQA, FEVER, MSMARCO)")
+    p.add_argument("--max-queries", type=int, help="evaluate a seeded random subset of the queries")
+    p.add_argument("--per-query", action="store_true", help="with --json: every query's metrics")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_eval_retrieval)

@@ -1,0 +1,246 @@
+"""``embedlab eval sts|clustering|classification|pair-classification|dedup``: one MTEB-style task."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from embedlab.cli._common import (
+    corpus,
+    labelled_data_args,
+    print_json,
+    progress,
+    result_args,
+)
+from embedlab.errors import DataError
+
+
+def _sts_pairs(args: argparse.Namespace):
+    from embedlab.bundled import PairSet, lee_sts
+    from embedlab.tables import numeric_column, read_table, require_columns
+
+    if args.data == "lee":
+        return lee_sts()
+    df = read_table(args.data)
+    require_columns(df, [args.col1, args.col2, args.score])
+    s1, s2 = df[args.col1].astype(str).tolist(), df[args.col2].astype(str).tolist()
+    empty = [i + 1 for i, (a, b) in enumerate(zip(s1, s2)) if not a.strip() or not b.strip()]
+    if empty:
+        raise DataError(f"{len(empty)} pair(s) have an empty sentence (first at row {empty[0]}).")
+    return PairSet(Path(args.data).name, s1, s2, numeric_column(df, args.score).to_numpy())
+
+
+def cmd_eval_sts(args: argparse.Namespace) -> int:
+    from embedlab.evaluation.sts import evaluate_sts
+    from embedlab.models import load_model
+
+    pairs = _sts_pairs(args)
+    model = load_model(args.model)
+    start = time.perf_counter()
+    result = evaluate_sts(model, pairs.sentences1, pairs.sentences2, pairs.scores,
+                          batch_size=args.batch_size, progress=progress(f"encoding with {model.name}"))
+    record = {**result.to_dict(), "data": pairs.name, "seconds": round(time.perf_counter() - start, 2)}
+    if args.json:
+        print_json(record)
+    else:
+        print(f"STS  model={record['model']}  data={record['data']}  pairs={record['n_pairs']}")
+        print(f"cosine Spearman  {result.cosine_spearman:.4f}")
+        print(f"cosine Pearson   {result.cosine_pearson:.4f}")
+    return 0
+
+
+def _labelled_texts(args: argparse.Namespace) -> tuple[str, list[str], list, list[int]]:
+    """(data name, texts, labels, table rows) from --data bbc|FILE; rows without text or label are skipped."""
+    from embedlab.tables import require_columns, text_column
+
+    df = corpus(args.data)
+    column = text_column(df, args.text_column)
+    require_columns(df, [args.label_column])
+    raw = df[args.label_column].tolist()
+    texts, labels, rows = [], [], []
+    for text, row in zip(column.texts, column.rows):
+        label = raw[row]
+        if label is None or (isinstance(label, float) and np.isnan(label)) or (isinstance(label, str) and not label.strip()):
+            continue
+        texts.append(text)
+        labels.append(label.strip() if isinstance(label, str) else label)
+        rows.append(row)
+    skipped = len(df) - len(texts)
+    if skipped:
+        print(f"warning: skipped {skipped} row(s) without text in {args.text_column!r} or without a label in "
+              f"{args.label_column!r}.", file=sys.stderr)
+    if not texts:
+        raise DataError(f"No row has both a text in {args.text_column!r} and a label in {args.label_column!r}.")
+    return ("bbc" if args.data == "bbc" else Path(args.data).name), texts, labels, rows
+
+
+def _run_eval_task(args: argparse.Namespace, task) -> dict:
+    """Load the model, run (or fetch from the results cache) one task; a record for --json."""
+    from embedlab.evaluation import bench
+
+    model = bench.default_loader(args.model)
+    result = bench.run_task(model, task, name=args.model, progress=progress(f"encoding with {args.model}"),
+                            cache=not args.no_cache)
+    return {"model": args.model, "task": task.info(), "metrics": result.metrics,
+            "seconds": round(result.seconds or 0.0, 2), "cached": result.cached}
+
+
+def _report(args: argparse.Namespace, record: dict, what: str) -> dict | None:
+    """Print ``record`` as JSON (returns None: nothing more to print), or the table header line
+    and return the metrics for the command to print."""
+    if args.json:
+        print_json(record)
+        return None
+    info = record["task"]
+    size = "  ".join(f"{k}={v:,}" if isinstance(v, int) else f"{k}={v}" for k, v in info["size"].items())
+    cached = "  (cached result)" if record["cached"] else ""
+    print(f"{what}  model={record['model']}  data={record['data']}  {size}{cached}")
+    return record["metrics"]
+
+
+def cmd_eval_clustering(args: argparse.Namespace) -> int:
+    from embedlab.evaluation.bench import clustering_task
+
+    name, texts, labels, _ = _labelled_texts(args)
+    task = clustering_task("bbc-clustering" if name == "bbc" else f"clustering:{name}", texts, labels,
+                           seed=args.seed, n_runs=args.runs, run_size=args.run_size,
+                           max_fraction=args.max_fraction, max_documents=args.max_documents)
+    record = {**_run_eval_task(args, task), "data": name}
+    m = _report(args, record, "Clustering")
+    if m is None:
+        return 0
+    print(f"V-measure  {m['v_measure']:.4f} ± {m['v_measure_std']:.4f}  (main score; {m['n_runs']} runs of "
+          f"{m['run_size']:,} draws, k={m['n_clusters']})")
+    print(f"AMI        {m['ami']:.4f} ± {m['ami_std']:.4f}")
+    return 0
+
+
+def cmd_eval_classification(args: argparse.Namespace) -> int:
+    from embedlab.evaluation.bench import classification_task
+
+    name, texts, labels, _ = _labelled_texts(args)
+    test_texts = test_labels = None
+    if args.test_data:
+        test_args = argparse.Namespace(**{**vars(args), "data": args.test_data})
+        _, test_texts, test_labels, _ = _labelled_texts(test_args)
+    task = classification_task("bbc-classification" if name == "bbc" and not args.test_data
+                               else f"classification:{name}", texts, labels, test_texts=test_texts,
+                               test_labels=test_labels, test_size=args.test_size, seed=args.seed,
+                               n_experiments=args.experiments, samples_per_label=args.samples_per_label)
+    record = {**_run_eval_task(args, task), "data": name}
+    m = _report(args, record, "Classification")
+    if m is None:
+        return 0
+    print(f"accuracy         {m['accuracy']:.4f}  (main score; mean of {len(m['scores_per_experiment'])} experiments, "
+          f"{args.samples_per_label} training texts per label)")
+    print(f"F1 (macro)       {m['f1']:.4f}")
+    print(f"F1 (weighted)    {m['f1_weighted']:.4f}")
+    print(f"precision/recall {m['precision']:.4f} / {m['recall']:.4f} (macro)")
+    return 0
+
+
+def cmd_eval_pair_classification(args: argparse.Namespace) -> int:
+    from embedlab.evaluation.bench import pair_classification_task
+    from embedlab.tables import numeric_column, read_table, require_columns
+
+    df = read_table(args.data)
+    require_columns(df, [args.col1, args.col2, args.label])
+    s1, s2 = df[args.col1].astype(str).tolist(), df[args.col2].astype(str).tolist()
+    empty = [i + 1 for i, (a, b) in enumerate(zip(s1, s2)) if not a.strip() or not b.strip()]
+    if empty:
+        raise DataError(f"{len(empty)} pair(s) have an empty sentence (first at row {empty[0]}).")
+    labels = numeric_column(df, args.label).tolist()
+    name = Path(args.data).name
+    task = pair_classification_task(f"pair-classification:{name}", s1, s2, labels)
+    record = {**_run_eval_task(args, task), "data": name}
+    m = _report(args, record, "Pair classification")
+    if m is None:
+        return 0
+    print(f"max AP   {m['max_ap']:.4f}  (main score: best of cosine, manhattan, euclidean, dot)")
+    print(f"cosine   AP {m['cosine_ap']:.4f}  accuracy {m['cosine_accuracy']:.4f} (threshold "
+          f"{m['cosine_accuracy_threshold']:.4f})  F1 {m['cosine_f1']:.4f} (threshold {m['cosine_f1_threshold']:.4f})")
+    print(f"max      accuracy {m['max_accuracy']:.4f}  F1 {m['max_f1']:.4f}  precision {m['max_precision']:.4f}  "
+          f"recall {m['max_recall']:.4f}")
+    return 0
+
+
+def cmd_eval_dedup(args: argparse.Namespace) -> int:
+    from embedlab.evaluation.bench import dedup_task
+    from embedlab.tables import text_column
+
+    df = corpus(args.data)
+    column = text_column(df, args.text_column)
+    if column.report:
+        print(f"warning: {column.report}", file=sys.stderr)
+    name = "bbc" if args.data == "bbc" else Path(args.data).name
+    task = dedup_task(f"dedup:{name}", column.texts, args.threshold)
+    record = {**_run_eval_task(args, task), "data": name}
+    # groups as table rows (0-based positions in the file, as `cluster` reports them) with their texts
+    record["groups"] = [{"rows": [column.rows[i] for i in group], "texts": [column.texts[i] for i in group]}
+                        for group in record["metrics"]["groups"]]
+    m = _report(args, record, "Near-duplicates")
+    if m is None:
+        return 0
+    print(f"{m['n_groups']:,} group(s) at cosine >= {m['threshold']:g}: {m['n_in_groups']:,} of {m['n_texts']:,} texts; "
+          f"keeping one per group removes {m['n_in_groups'] - m['n_groups']:,} ({m['duplicate_share']:.1%})")
+    for group in record["groups"][:args.show]:
+        print(f"rows {', '.join(map(str, group['rows']))}")
+        for text in group["texts"]:
+            print(f"    {text[:100]}{'…' if len(text) > 100 else ''}")
+    if len(record["groups"]) > args.show:
+        print(f"... {len(record['groups']) - args.show} more group(s); use --show or --json to see all")
+    return 0
+
+
+def register(tasks) -> None:
+    p = tasks.add_parser("sts", help="STS: cosine Spearman/Pearson against gold scores")
+    p.add_argument("--model", required=True)
+    p.add_argument("--data", required=True, help="a pairs file (CSV/TSV/JSONL/Parquet) or 'lee' for the bundled Lee corpus")
+    p.add_argument("--col1", default="sentence1")
+    p.add_argument("--col2", default="sentence2")
+    p.add_argument("--score", default="score")
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_eval_sts)
+
+    p = tasks.add_parser("clustering", help="clustering: V-measure of MiniBatchKMeans against labels (mteb)")
+    labelled_data_args(p)
+    p.add_argument("--runs", type=int, default=10, help="bootstrap runs (mteb: 10)")
+    p.add_argument("--run-size", type=int, default=16_384, help="texts drawn per run, with replacement (mteb: 16,384)")
+    p.add_argument("--max-fraction", type=float, default=None,
+                   help="embed only this random fraction of the texts, as mteb's v2 clustering tasks do "
+                        "(their default 0.04; give it to reproduce a published number); default: all")
+    p.add_argument("--max-documents", type=int, default=None, help="embed at most this many random texts")
+    result_args(p)
+    p.set_defaults(func=cmd_eval_clustering)
+
+    p = tasks.add_parser("classification", help="classification: logistic-regression probe accuracy (mteb)")
+    labelled_data_args(p)
+    p.add_argument("--test-data", help="a separate test file (same columns); default: a seeded stratified split")
+    p.add_argument("--test-size", type=float, default=0.5, help="test share of the split (without --test-data)")
+    p.add_argument("--samples-per-label", type=int, default=8, help="training texts per label per experiment (mteb: 8)")
+    p.add_argument("--experiments", type=int, default=10, help="experiments averaged (mteb: 10)")
+    result_args(p)
+    p.set_defaults(func=cmd_eval_classification)
+
+    p = tasks.add_parser("pair-classification", help="pair classification: max AP, best-threshold accuracy/F1 (mteb)")
+    p.add_argument("--model", required=True)
+    p.add_argument("--data", required=True, help="a pairs file (CSV/TSV/JSONL/Parquet) with 0/1 labels")
+    p.add_argument("--col1", default="sentence1")
+    p.add_argument("--col2", default="sentence2")
+    p.add_argument("--label", default="label", help="column of 0/1 labels (1 = the texts are a pair)")
+    result_args(p)
+    p.set_defaults(func=cmd_eval_pair_classification)
+
+    p = tasks.add_parser("dedup", help="near-duplicate groups at a cosine threshold")
+    p.add_argument("--model", required=True)
+    p.add_argument("--data", required=True, help="a corpus file, or 'bbc'")
+    p.add_argument("--text-column", default="text")
+    p.add_argument("--threshold", type=float, default=0.9, help="cosine at or above which two texts are linked")
+    p.add_argument("--show", type=int, default=20, help="groups to print (all are in --json)")
+    result_args(p)
+    p.set_defaults(func=cmd_eval_dedup)

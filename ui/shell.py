@@ -1,0 +1,50 @@
+"""The app's frame: page config, session state, navigation and the shared sidebar.
+
+``app.py`` calls ``run()``. Every page script starts with ``require_router()``: Streamlit 1.67
+treats a folder named ``pages/`` beside the main script as its legacy multipage layout, and until
+``st.navigation`` has run once in the server process, a cold deep link such as ``/similarity``
+executes ``pages/similarity.py`` on its own, without this frame (no navigation, no state, no page
+config). The guard notices that the router is not running this page and runs it, so the same page
+opens inside the app; the legacy pass ends there.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import streamlit as st
+
+from ui import sidebar, state
+
+_ROUTED = threading.local()  # set while run() executes a page, in that script thread only
+
+PAGES = [  # (file, title, icon); the URL path is the file's stem, Home is the default page
+    ("pages/home.py", "Home", ":material/home:"),
+    ("pages/models.py", "Models", ":material/deployed_code:"),
+    ("pages/similarity.py", "Similarity", ":material/grid_on:"),
+    ("pages/explorer.py", "Corpus explorer", ":material/bubble_chart:"),
+    ("pages/retrieval.py", "Retrieval lab", ":material/manage_search:"),
+    ("pages/finetune.py", "Fine-tuning", ":material/model_training:"),
+    ("pages/benchmark.py", "Benchmark", ":material/leaderboard:"),
+]
+
+
+def run() -> None:
+    st.set_page_config(page_title="embedlab", page_icon=":material/scatter_plot:", layout="wide")
+    state.init()
+    navigation = st.navigation([st.Page(path, title=title, icon=icon, default=(n == 0))
+                                for n, (path, title, icon) in enumerate(PAGES)])
+    sidebar.render()
+    _ROUTED.active = True
+    try:
+        navigation.run()
+    finally:
+        _ROUTED.active = False
+
+
+def require_router() -> None:
+    """First line of every page script: outside ``run()``, run the app instead and stop here."""
+    if getattr(_ROUTED, "active", False):
+        return
+    run()
+    st.stop()
