@@ -1,4 +1,5 @@
-"""Errors a user can act on. The CLI prints their message and exits non-zero; pages show it."""
+"""Errors a user can act on: one family, ``EmbedlabError``. The CLI prints the message as one
+``error:`` line and exits 2; pages show it. Anything else that escapes is a bug in embedlab."""
 
 
 class EmbedlabError(Exception):
@@ -11,3 +12,11 @@ class ModelLoadError(EmbedlabError):
 
 class DataError(EmbedlabError):
     """Input data that cannot be used: unreadable file, missing column, no usable rows."""
+
+
+class OptionError(EmbedlabError, ValueError):
+    """An option or parameter value that is not valid (unknown pooling, batch size 0, ...).
+
+    Also a ``ValueError``, so estimator-style classes keep the scikit-learn contract (``fit``
+    raises ``ValueError`` on bad parameters) while callers need catch only ``EmbedlabError``.
+    """

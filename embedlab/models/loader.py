@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import logging
-import os
 import time
 from pathlib import Path
 
-import torch
 
 from embedlab.cache import CachedEmbedder, EmbeddingCache
 from embedlab.embedder import Progress
@@ -20,9 +18,6 @@ from embedlab.models.transformer import load_dense, load_transformer
 from embedlab.paths import cache_dir, models_dir
 
 log = logging.getLogger(__name__)
-
-# Two cores here; torch's default can pick fewer threads than cores for small ops.
-torch.set_num_threads(os.cpu_count() or 1)
 
 _default_cache: EmbeddingCache | None = None
 
