@@ -18,17 +18,18 @@ import threading
 import time
 import traceback
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from embedlab.errors import DataError, EmbedlabError
-from embedlab.finetune.config import FinetuneConfig, check_output_name
-from embedlab.finetune.trainset import TrainSet, check, mine_negatives, split
+from embedlab.finetune.config import FinetuneConfig
 from embedlab.finetune.evaluate import Evaluation, comparison, evaluate
+from embedlab.finetune.saved import RECORD_FILE, check_name_free, target_folder
+from embedlab.finetune.trainset import TrainSet, check, mine_negatives, split
 
-RECORD_FILE = "training.json"
+__all__ = ["RECORD_FILE", "FinetuneJob", "FinetuneResult", "Monitor", "check_setup", "prepare", "run_finetune"]
 
 
 class Monitor:
@@ -49,7 +50,7 @@ class Monitor:
             self.phase = text
             self.log.append(text)
 
-    def on_step(self, step: int, total: int, loss: float, lr=None) -> None:
+    def on_step(self, step: int, total: int, loss: float) -> None:
         with self._lock:
             if self.train_started is None:
                 self.train_started = time.perf_counter()
@@ -70,7 +71,7 @@ class Monitor:
                     "elapsed": elapsed, "eta": eta, "stopping": self._stop.is_set(), "log": list(self.log)}
 
 
-@dataclass
+@dataclass(frozen=True)
 class FinetuneResult:
     name: str
     kind: str  # "embedder" or "reranker"
@@ -82,40 +83,24 @@ class FinetuneResult:
     stopped: bool
     before: Evaluation
     after: Evaluation | None
-    notes: list[str] = field(default_factory=list)
-    losses: list[tuple[int, float]] = field(default_factory=list)
+    data_notes: tuple[str, ...] = ()  # what reading the data said
+    run_notes: tuple[str, ...] = ()  # what the run did to it (sampling, mining, stopping)
+    losses: tuple[tuple[int, float], ...] = ()
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        return self.data_notes + self.run_notes
 
     @property
     def table(self):
         return comparison(self.before, self.after) if self.after else None
 
     def to_dict(self) -> dict:
-        out = {"name": self.name, "kind": self.kind, "path": str(self.path) if self.path else None,
-               "config": self.config.to_dict(), "train_rows": self.train_rows, "held_out_rows": self.held_out_rows,
-               "train_seconds": round(self.train_seconds, 1), "stopped": self.stopped, "notes": self.notes,
-               "before": self.before.scores, "after": self.after.scores if self.after else None,
-               "steps": len(self.losses), "final_loss": self.losses[-1][1] if self.losses else None}
-        return out
-
-
-def target_folder(name: str, kind: str) -> Path:
-    from embedlab.models.registry import finetuned_dir
-    from embedlab.retrieval.rerank import rerankers_dir
-
-    return (rerankers_dir() if kind == "reranker" else finetuned_dir()) / name
-
-
-def check_name_free(name: str, kind: str) -> str:
-    from embedlab.models.catalog import CATALOG
-    from embedlab.models.registry import load_custom_specs
-
-    name = check_output_name(name)
-    if kind == "embedder" and (name in CATALOG or name in load_custom_specs()):
-        raise DataError(f"{name!r} is already the name of a bundled or added model; choose another.")
-    if target_folder(name, kind).exists():
-        where = "reranker" if kind == "reranker" else "fine-tuned model"
-        raise DataError(f"A {where} named {name!r} already exists; choose another name (or delete it first).")
-    return name
+        return {"name": self.name, "kind": self.kind, "path": str(self.path) if self.path else None,
+                "config": self.config.to_dict(), "train_rows": self.train_rows, "held_out_rows": self.held_out_rows,
+                "train_seconds": round(self.train_seconds, 1), "stopped": self.stopped, "notes": list(self.notes),
+                "before": self.before.scores, "after": self.after.scores if self.after else None,
+                "steps": len(self.losses), "final_loss": self.losses[-1][1] if self.losses else None}
 
 
 def check_setup(config: FinetuneConfig, data: TrainSet):
@@ -138,9 +123,10 @@ def check_setup(config: FinetuneConfig, data: TrainSet):
 
 
 def prepare(config: FinetuneConfig, data: TrainSet, base=None) -> tuple[TrainSet, TrainSet, list[str]]:
-    """Limit, mine, check and split. Held-out rows without negatives get BM25-mined ones so
-    triplet accuracy can be measured the same way before and after."""
-    notes = list(data.notes)
+    """Limit, mine, check and split; the notes say what was done to the data. Held-out rows
+    without negatives get BM25-mined ones so triplet accuracy can be measured the same way
+    before and after."""
+    notes = []
     if config.max_rows and len(data) > config.max_rows:
         rows = np.sort(np.random.default_rng(config.seed).choice(len(data), config.max_rows, replace=False))
         data = data.take(rows.tolist())
@@ -167,87 +153,106 @@ def prepare(config: FinetuneConfig, data: TrainSet, base=None) -> tuple[TrainSet
 
 def run_finetune(config: FinetuneConfig, data: TrainSet, name: str, monitor: Monitor | None = None) -> FinetuneResult:
     from embedlab.models import load_model
-    from embedlab.models.loader import model_folder
-    from embedlab.models.registry import SPEC_FILE, read_st_folder
 
     monitor = monitor or Monitor()
-    kind = "reranker" if config.workflow == "cross-encoder" else "embedder"
-    name = check_name_free(name, kind)
-
+    # 1. refuse what can be refused before loading anything: the name, the base, the data
+    name = check_name_free(name, config.kind)
     spec = check_setup(config, data)
     if config.workflow == "loop" and config.pooling and config.pooling != spec.pooling:
         spec = spec.with_pooling(config.pooling)  # the base is measured with the pooling it is trained with
-    if config.mine != "model":  # reject bad data before loading anything
+    if config.mine != "model":
         train, held, notes = prepare(config, data)
 
+    # 2. load the base (mining with it if asked) and measure it on the held-out rows
     monitor.set_phase(f"Loading {config.model}")
     base = load_model(spec)
     if config.mine == "model":
         train, held, notes = prepare(config, data, base)
-    backbone_dir = read_st_folder(model_folder(spec))["transformer_dir"]
-
     monitor.set_phase(f"Evaluating {spec.name} on {len(held)} held-out rows")
     before = evaluate(base, held, seed=config.seed)
 
-    final = target_folder(name, kind)
+    # 3. train into a hidden folder, measure the result, publish it under its name
+    final = target_folder(name, config.kind)
     tmp = final.parent / f".tmp-{name}-{uuid.uuid4().hex[:8]}"
+    result = FinetuneResult(name, config.kind, config, final, len(train), len(held), 0.0, False, before, None,
+                            tuple(data.notes), tuple(notes))
     try:
         monitor.set_phase(f"Training on {len(train)} rows")
         start = time.perf_counter()
-        if config.workflow == "trainer":
-            from embedlab.finetune.trainer import train_bi_encoder
-
-            train_bi_encoder(backbone_dir, spec.pooling, train, config, monitor, tmp)
-        elif config.workflow == "cross-encoder":
-            from embedlab.finetune.trainer import train_cross_encoder
-
-            train_cross_encoder(backbone_dir, train, config, monitor, tmp)
-        else:
-            from embedlab.finetune import loop
-            from embedlab.models.transformer import load_transformer
-
-            embedder = load_transformer(dataclasses.replace(spec, max_seq_length=config.max_length), backbone_dir,
-                                        fingerprint="training")
-            model = loop.train(embedder, train, config, monitor)
-            if not monitor.should_stop():
-                loop.save(model, tmp)
-            del model, embedder
-        seconds = time.perf_counter() - start
-        losses = monitor.snapshot()["losses"]
+        _train(config, spec, train, monitor, tmp)
+        result = dataclasses.replace(result, train_seconds=time.perf_counter() - start,
+                                     losses=tuple(monitor.snapshot()["losses"]))
         if monitor.should_stop():
             monitor.set_phase("Stopped: nothing was saved")
             shutil.rmtree(tmp, ignore_errors=True)
-            return FinetuneResult(name, kind, config, None, len(train), len(held), seconds, True, before, None,
-                                  notes + ["Stopped by the user; no model was saved."], losses)
-
-        monitor.set_phase("Evaluating the fine-tuned model on the held-out rows")
-        if kind == "reranker":
-            from embedlab.retrieval.rerank import CrossEncoderReranker
-
-            after = evaluate(base, held, reranker=CrossEncoderReranker(str(tmp)), seed=config.seed)
-            new_spec = None
-        else:
-            new_spec = _spec(name, spec, config, data, final)
-            after = evaluate(load_model(dataclasses.replace(new_spec, location=str(tmp)), cache=False), held,
-                             seed=config.seed)
-        result = FinetuneResult(name, kind, config, final, len(train), len(held), seconds, False, before, after,
-                                notes, losses)
-        record = {**result.to_dict(), "base": config.model, "data": data.name, "losses": losses,
-                  "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
-        (tmp / RECORD_FILE).write_text(json.dumps(record, indent=2, default=float))
-        if new_spec is not None:
-            new_spec = dataclasses.replace(new_spec, extra={**new_spec.extra, "before": before.scores,
-                                                            "after": after.scores})
-            (tmp / SPEC_FILE).write_text(new_spec.to_json())
-        monitor.set_phase("Saving")
-        if final.exists():  # taken while we trained: keep theirs, never overwrite
-            raise DataError(f"{final} appeared while training; the new model was not saved.")
-        tmp.rename(final)
-        monitor.set_phase(f"Saved as {name}")
-        return result
+            return dataclasses.replace(result, path=None, stopped=True,
+                                       run_notes=(*notes, "Stopped by the user; no model was saved."))
+        return _measure_and_publish(result, spec, base, held, data, monitor, tmp)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def _train(config: FinetuneConfig, spec, train: TrainSet, monitor: Monitor, out: Path) -> None:
+    """Train with the config's workflow and write the model to ``out`` (nothing when stopped
+    inside the loop)."""
+    from embedlab.models.loader import model_folder
+    from embedlab.models.registry import read_st_folder
+
+    backbone_dir = read_st_folder(model_folder(spec))["transformer_dir"]
+    if config.workflow == "trainer":
+        from embedlab.finetune.trainer import train_bi_encoder
+
+        train_bi_encoder(backbone_dir, spec.pooling, train, config, monitor, out)
+    elif config.workflow == "cross-encoder":
+        from embedlab.finetune.trainer import train_cross_encoder
+
+        train_cross_encoder(backbone_dir, train, config, monitor, out)
+    else:
+        from embedlab.finetune import loop
+        from embedlab.models.transformer import load_transformer
+
+        embedder = load_transformer(dataclasses.replace(spec, max_seq_length=config.max_length), backbone_dir,
+                                    fingerprint="training")
+        model = loop.train(embedder, train, config, monitor)
+        if not monitor.should_stop():
+            loop.save(model, out)
+
+
+def _measure_and_publish(result: FinetuneResult, spec, base, held: TrainSet, data: TrainSet, monitor: Monitor,
+                         tmp: Path) -> FinetuneResult:
+    """Evaluate the trained model in ``tmp``, write its record (and spec), rename it into place."""
+    from embedlab.models import load_model
+    from embedlab.models.registry import SPEC_FILE
+
+    config, final = result.config, result.path
+    # 1. the same held-out rows, through the new model (or the base + the new reranker)
+    monitor.set_phase("Evaluating the fine-tuned model on the held-out rows")
+    if result.kind == "reranker":
+        from embedlab.retrieval.rerank import CrossEncoderReranker
+
+        after = evaluate(base, held, reranker=CrossEncoderReranker(str(tmp)), seed=config.seed)
+        new_spec = None
+    else:
+        new_spec = _spec(result.name, spec, config, data, final)
+        after = evaluate(load_model(dataclasses.replace(new_spec, location=str(tmp)), cache=False), held,
+                         seed=config.seed)
+    result = dataclasses.replace(result, after=after)
+    # 2. the record of the run, and the spec that puts an embedder in the zoo
+    record = {**result.to_dict(), "base": config.model, "data": data.name, "losses": list(result.losses),
+              "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+    (tmp / RECORD_FILE).write_text(json.dumps(record, indent=2, default=float))
+    if new_spec is not None:
+        new_spec = dataclasses.replace(new_spec, extra={**new_spec.extra, "before": result.before.scores,
+                                                        "after": after.scores})
+        (tmp / SPEC_FILE).write_text(new_spec.to_json())
+    # 3. publish
+    monitor.set_phase("Saving")
+    if final.exists():  # taken while we trained: keep theirs, never overwrite
+        raise DataError(f"{final} appeared while training; the new model was not saved.")
+    tmp.rename(final)
+    monitor.set_phase(f"Saved as {result.name}")
+    return result
 
 
 def _spec(name: str, base_spec, config: FinetuneConfig, data: TrainSet, folder: Path):
@@ -303,11 +308,3 @@ class FinetuneJob:
         if self.error:
             return "failed"
         return "stopped" if self.result and self.result.stopped else "done"
-
-
-def load_record(folder: Path) -> dict | None:
-    path = folder / RECORD_FILE
-    try:
-        return json.loads(path.read_text()) if path.exists() else None
-    except ValueError:
-        return None

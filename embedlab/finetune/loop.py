@@ -23,6 +23,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from embedlab.errors import OptionError
 from embedlab.finetune.config import FinetuneConfig
 from embedlab.finetune.trainset import TrainSet
 from embedlab.pooling import pool
@@ -55,7 +56,7 @@ def add_lora(model: ContrastiveModel, rank: int) -> None:
     family = model.backbone.config.model_type
     targets = LORA_TARGETS.get(family)
     if targets is None:
-        raise ValueError(f"LoRA: no target layers known for {family!r} backbones ({', '.join(LORA_TARGETS)}).")
+        raise OptionError(f"LoRA: no target layers known for {family!r} backbones ({', '.join(LORA_TARGETS)}).")
     config = LoraConfig(r=rank, lora_alpha=2 * rank, lora_dropout=0.05, target_modules=targets, bias="none")
     model.backbone = get_peft_model(model.backbone, config)
 
@@ -100,7 +101,7 @@ def lr_factor(step: int, total: int, warmup: int, schedule: str) -> float:
 
 # ---- 5. the loop -------------------------------------------------------------------------------
 def train(embedder, data: TrainSet, config: FinetuneConfig, monitor) -> ContrastiveModel:
-    """Train in place and return the model. ``monitor`` gets ``on_step(step, total, loss, lr)``
+    """Train in place and return the model. ``monitor`` gets ``on_step(step, total, loss)``
     and is asked ``should_stop()`` after every step."""
     torch.manual_seed(config.seed)
     model = ContrastiveModel(embedder, pooling=config.pooling or embedder.spec.pooling,
@@ -136,7 +137,7 @@ def train(embedder, data: TrainSet, config: FinetuneConfig, monitor) -> Contrast
             torch.nn.utils.clip_grad_norm_(params, 1.0)
             optimizer.step()
             step += 1
-            monitor.on_step(step, total, float(loss.detach()), lr)
+            monitor.on_step(step, total, float(loss.detach()))
             if step >= total or monitor.should_stop():
                 break
         if monitor.should_stop():

@@ -26,7 +26,7 @@ def _callback(monitor):
     class Report(TrainerCallback):
         def on_log(self, args, state, control, logs=None, **kwargs):
             if logs and "loss" in logs:
-                monitor.on_step(state.global_step, state.max_steps, float(logs["loss"]), logs.get("learning_rate"))
+                monitor.on_step(state.global_step, state.max_steps, float(logs["loss"]))
 
         def on_step_end(self, args, state, control, **kwargs):
             if monitor.should_stop():
@@ -87,7 +87,10 @@ def build_sentence_transformer(backbone_dir: Path, pooling: str, max_length: int
 
 def train_bi_encoder(backbone_dir: Path, pooling: str, data: TrainSet, config: FinetuneConfig, monitor, out: Path) -> None:
     from datasets import Dataset
-    from sentence_transformers import SentenceTransformerTrainer, SentenceTransformerTrainingArguments
+    from sentence_transformers import (
+        SentenceTransformerTrainer,
+        SentenceTransformerTrainingArguments,
+    )
     from sentence_transformers.base.sampler import BatchSamplers
     from sentence_transformers.sentence_transformer import losses
 
@@ -121,7 +124,11 @@ def train_bi_encoder(backbone_dir: Path, pooling: str, data: TrainSet, config: F
 def train_cross_encoder(backbone_dir: Path, data: TrainSet, config: FinetuneConfig, monitor, out: Path) -> None:
     """A reranker: the backbone with a fresh one-logit head, trained on positives vs negatives."""
     from datasets import Dataset
-    from sentence_transformers import CrossEncoder, CrossEncoderTrainer, CrossEncoderTrainingArguments
+    from sentence_transformers import (
+        CrossEncoder,
+        CrossEncoderTrainer,
+        CrossEncoderTrainingArguments,
+    )
     from sentence_transformers.cross_encoder.losses import BinaryCrossEntropyLoss
 
     _quiet()

@@ -11,13 +11,14 @@ message that says what is wrong and how to fix it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+import dataclasses
+from dataclasses import dataclass, replace
 from typing import Sequence
 
 import numpy as np
 import pandas as pd
 
-from embedlab.errors import DataError
+from embedlab.errors import DataError, OptionError
 
 MIN_ROWS = 10  # enough for a held-out split that says something (at least 2 rows) and a few batches
 ANCHOR_NAMES = ("anchor", "query", "question", "sentence1", "text1", "sentence_a", "title", "premise")
@@ -28,7 +29,7 @@ SCORE_NAMES = ("score", "similarity", "label", "relatedness")
 GROUP_NAMES = ("topic", "category", "group", "label", "class")
 
 
-@dataclass
+@dataclass(frozen=True)
 class TrainSet:
     """Aligned rows. ``negatives`` is None for pairs; ``scores`` only for scored pairs; ``groups``
     (a topic per row, optional) only colours the maps."""
@@ -39,7 +40,7 @@ class TrainSet:
     scores: list[float] | None = None
     groups: list[str] | None = None
     name: str = "data"
-    notes: list[str] = field(default_factory=list)
+    notes: tuple[str, ...] = ()
 
     def __len__(self) -> int:
         return len(self.anchors)
@@ -53,7 +54,7 @@ class TrainSet:
     def take(self, rows: Sequence[int]) -> "TrainSet":
         pick = lambda xs: None if xs is None else [xs[i] for i in rows]  # noqa: E731
         return replace(self, anchors=pick(self.anchors), positives=pick(self.positives), negatives=pick(self.negatives),
-                       scores=pick(self.scores), groups=pick(self.groups), notes=list(self.notes))
+                       scores=pick(self.scores), groups=pick(self.groups))
 
     def summary(self) -> str:
         return f"{len(self):,} {self.kind}"
@@ -87,6 +88,21 @@ def _clean(value) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
+@dataclass(frozen=True)
+class _Columns:
+    """Which column of the table plays which part (None: not in the table)."""
+
+    anchor: str
+    positive: str
+    negative: str | None
+    score: str | None
+    group: str | None
+
+    def describe(self) -> str:
+        parts = [f"{role}={column!r}" for role, column in dataclasses.asdict(self).items() if column]
+        return "columns: " + ", ".join(parts)
+
+
 def from_table(
     df: pd.DataFrame,
     *,
@@ -102,6 +118,18 @@ def from_table(
     Rows with an empty cell, or whose anchor equals its positive, are left out with a note; what
     is left must still be enough to train on.
     """
+    # 1. which column is which
+    cols = _columns(df, anchor=anchor, positive=positive, negative=negative, score=score, group=group)
+    # 2. the cells as clean texts (and numeric scores)
+    full = _read(df, cols, name)
+    # 3. the rows that can be learned from
+    keep, notes = _usable_rows(full, cols.describe())
+    out = replace(full.take(keep), notes=(f"Read {cols.describe()}.", *notes))
+    check(out)
+    return out
+
+
+def _columns(df: pd.DataFrame, *, anchor, positive, negative, score, group) -> _Columns:
     columns = [str(c) for c in df.columns]
     a = _find(columns, ANCHOR_NAMES, anchor, "anchor")
     p = _find(columns, POSITIVE_NAMES, positive, "positive", exclude={a})
@@ -120,47 +148,54 @@ def from_table(
     if n is not None and s is not None:
         raise DataError(f"The file has both a negative column ({n!r}) and a score column ({s!r}); "
                         "give triplets or scored pairs, not both.")
+    return _Columns(a, p, n, s, g)
 
-    notes = []
-    anchors = [_clean(v) for v in df[a].tolist()]
-    positives = [_clean(v) for v in df[p].tolist()]
-    negatives = [_clean(v) for v in df[n].tolist()] if n else None
+
+def _read(df: pd.DataFrame, cols: _Columns, name: str) -> TrainSet:
     scores = None
-    if s:
-        values = pd.to_numeric(df[s], errors="coerce")
+    if cols.score:
+        values = pd.to_numeric(df[cols.score], errors="coerce")
         if values.isna().any():
             first = int(values.isna().to_numpy().nonzero()[0][0])
-            raise DataError(f"Score column {s!r} must be numeric; row {first + 1} has {df[s].iloc[first]!r}.")
+            raise DataError(f"Score column {cols.score!r} must be numeric; row {first + 1} has "
+                            f"{df[cols.score].iloc[first]!r}.")
         scores = values.astype(float).tolist()
-    groups = [str(v) for v in df[g].tolist()] if g else None
+    return TrainSet(
+        anchors=[_clean(v) for v in df[cols.anchor].tolist()],
+        positives=[_clean(v) for v in df[cols.positive].tolist()],
+        negatives=[_clean(v) for v in df[cols.negative].tolist()] if cols.negative else None,
+        scores=scores,
+        groups=[str(v) for v in df[cols.group].tolist()] if cols.group else None,
+        name=name,
+    )
 
+
+def _usable_rows(data: TrainSet, used: str) -> tuple[list[int], list[str]]:
+    """The rows to keep and a note per kind of row left out; refuses data with nothing left to learn."""
+    anchors, positives, negatives = data.anchors, data.positives, data.negatives
     keep, empty, same, neg_is_pos = [], 0, 0, 0
     for i in range(len(anchors)):
         if not anchors[i] or not positives[i] or (negatives is not None and not negatives[i]):
             empty += 1
-        elif anchors[i].casefold() == positives[i].casefold() and scores is None:
+        elif anchors[i].casefold() == positives[i].casefold() and data.scores is None:
             same += 1
         elif negatives is not None and negatives[i].casefold() == positives[i].casefold():
             neg_is_pos += 1
         else:
             keep.append(i)
-    used = f"columns: anchor={a!r}, positive={p!r}" + (f", negative={n!r}" if n else "") + \
-        (f", score={s!r}" if s else "") + (f", group={g!r}" if g else "")
     if empty == len(anchors):
         raise DataError(f"Every row has an empty cell ({used}); there is no text to train on.")
     if same and same + empty == len(anchors):
         raise DataError("The anchor and the positive are the same text in every row: there is nothing to learn. "
                         f"Check that the two columns hold different texts ({used}).")
+    notes = []
     if empty:
         notes.append(f"{empty} row(s) with an empty cell left out.")
     if same:
         notes.append(f"{same} row(s) whose anchor equals its positive left out.")
     if neg_is_pos:
         notes.append(f"{neg_is_pos} row(s) whose negative equals its positive left out.")
-    out = TrainSet(anchors, positives, negatives, scores, groups, name=name).take(keep)
-    out.notes = [f"Read {used}.", *notes]
-    check(out)
-    return out
+    return keep, notes
 
 
 def check(data: TrainSet, *, loss: str | None = None) -> None:
@@ -209,17 +244,17 @@ def bbc_triplets(n: int | None = 1000, *, seed: int = 0) -> TrainSet:
             # a topic with one drawn article: any other article will do
             negatives[rows[own]] = texts[other] if other is not None else \
                 df["text"].iloc[int(rng.choice(np.flatnonzero(labels != label)))]
-    data = TrainSet(df["title"].tolist(), df["text"].tolist(), negatives, None, df["label"].tolist(), name="BBC News")
-    data.notes = [f"BBC News title → article; hard negative: the same-topic article BM25 ranks highest for the title "
-                  f"({len(pd.unique(labels))} topics, {len(data)} rows, seed {seed})."]
-    return data
+    note = (f"BBC News title → article; hard negative: the same-topic article BM25 ranks highest for the title "
+            f"({len(pd.unique(labels))} topics, {len(df)} rows, seed {seed}).")
+    return TrainSet(df["title"].tolist(), df["text"].tolist(), negatives, None, df["label"].tolist(), name="BBC News",
+                    notes=(note,))
 
 
 def split(data: TrainSet, *, held_out: float = 0.2, seed: int = 0, max_held_out: int = 500) -> tuple[TrainSet, TrainSet]:
     """Train and held-out parts. Rows sharing an anchor stay on one side, so a held-out anchor was
     never seen in training."""
     if not 0.0 < held_out < 1.0:
-        raise DataError(f"The held-out fraction must be between 0 and 1, got {held_out}.")
+        raise OptionError(f"The held-out fraction must be between 0 and 1, got {held_out}.")
     anchors = pd.unique(pd.Series(data.anchors))
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(anchors))
@@ -230,8 +265,8 @@ def split(data: TrainSet, *, held_out: float = 0.2, seed: int = 0, max_held_out:
     out_anchors = set(anchors[order[:n_out]].tolist())
     test_rows = [i for i, a in enumerate(data.anchors) if a in out_anchors]
     train_rows = [i for i, a in enumerate(data.anchors) if a not in out_anchors]
-    train, test = data.take(train_rows), data.take(test_rows)
-    train.name, test.name = f"{data.name} (train)", f"{data.name} (held out)"
+    train = replace(data.take(train_rows), name=f"{data.name} (train)")
+    test = replace(data.take(test_rows), name=f"{data.name} (held out)")
     return train, test
 
 
@@ -257,7 +292,7 @@ def mine_negatives(data: TrainSet, *, method: str = "bm25", model=None, seed: in
         docs = model.encode(pool, role="document")
         ranked = DenseIndex(docs, normalized=True).search(model.encode(data.anchors, role="query"), depth).indices
     else:
-        raise DataError(f"Unknown mining method {method!r}; use bm25 or model.")
+        raise OptionError(f"Unknown mining method {method!r}; use bm25 or model.")
     rng = np.random.default_rng(seed)
     negatives = []
     for i, row in enumerate(ranked.tolist()):
@@ -267,5 +302,4 @@ def mine_negatives(data: TrainSet, *, method: str = "bm25", model=None, seed: in
             others = [t for t in pool if t.casefold() not in own]
             pick = others[int(rng.integers(len(others)))]
         negatives.append(pick)
-    out = replace(data, negatives=negatives, notes=[*data.notes, f"Hard negatives mined with {method} ({len(data)} rows)."])
-    return out
+    return replace(data, negatives=negatives, notes=(*data.notes, f"Hard negatives mined with {method} ({len(data)} rows)."))

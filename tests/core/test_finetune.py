@@ -9,11 +9,25 @@ import pandas as pd
 import pytest
 import torch
 
-from embedlab.errors import DataError
+from embedlab.errors import DataError, OptionError
 from embedlab.finetune import loop
-from embedlab.finetune.config import FinetuneConfig, check_output_name
-from embedlab.finetune.trainset import TrainSet, bbc_triplets, check, from_table, mine_negatives, split
+from embedlab.finetune.config import (
+    ALL_LOSSES,
+    LEARNING_RATE,
+    LORA_LEARNING_RATE,
+    LOSSES,
+    FinetuneConfig,
+    check_output_name,
+)
 from embedlab.finetune.evaluate import evaluate, held_out_corpus, random_pair_cosine
+from embedlab.finetune.trainset import (
+    TrainSet,
+    bbc_triplets,
+    check,
+    from_table,
+    mine_negatives,
+    split,
+)
 from tests.fakes import TableEmbedder
 
 
@@ -92,15 +106,38 @@ def test_loss_needs():
 
 
 def test_config_and_name_checks():
-    with pytest.raises(DataError, match="Unknown loss for the trainer workflow 'infonce'"):
+    with pytest.raises(OptionError, match="Unknown loss for the trainer workflow 'infonce'"):
         FinetuneConfig(workflow="trainer", loss="infonce")
-    with pytest.raises(DataError, match="batch size must be between 2"):
+    with pytest.raises(OptionError, match="batch size must be between 2"):
         FinetuneConfig(batch_size=1)
     assert FinetuneConfig.from_dict({**FinetuneConfig(loss="triplet").to_dict(), "unknown": 1}).loss == "triplet"
     assert check_output_name(" minilm-bbc ") == "minilm-bbc"
     for bad in ("", "a b", "x@cls", "../up", "-lead"):
-        with pytest.raises(DataError, match="Output name"):
+        with pytest.raises(OptionError, match="Output name"):
             check_output_name(bad)
+
+
+def test_defaults_per_workflow_come_from_the_config():
+    assert FinetuneConfig().loss == "mnrl" and FinetuneConfig().learning_rate == LEARNING_RATE == 5e-5
+    assert FinetuneConfig(workflow="loop").loss == "infonce" and FinetuneConfig(workflow="cross-encoder").loss == "bce"
+    assert FinetuneConfig(workflow="loop", lora=True).learning_rate == LORA_LEARNING_RATE == 1e-3
+    assert FinetuneConfig(workflow="loop", lora=True, learning_rate=2e-4).learning_rate == 2e-4
+    # the other workflow's name for InfoNCE is accepted where the CLI builds the config
+    assert FinetuneConfig.for_workflow("trainer", loss="infonce").loss == "mnrl"
+    assert FinetuneConfig.for_workflow("loop", loss="mnrl").loss == "infonce"
+    assert FinetuneConfig.for_workflow("loop", loss="triplet").loss == "triplet"
+    assert FinetuneConfig(workflow="cross-encoder").kind == "reranker" and FinetuneConfig().kind == "embedder"
+    assert set(LOSSES["trainer"]) | set(LOSSES["loop"]) | {"bce"} == set(ALL_LOSSES)
+
+
+def test_options_a_workflow_does_not_have_are_refused_not_ignored():
+    with pytest.raises(OptionError, match="lora: only the hand-rolled loop"):
+        FinetuneConfig(workflow="trainer", lora=True)
+    with pytest.raises(OptionError, match="pooling, projection_dim: only the hand-rolled loop"):
+        FinetuneConfig(workflow="cross-encoder", pooling="cls", projection_dim=8)
+    with pytest.raises(OptionError, match="distance for the trainer's triplet loss 'dot'"):
+        FinetuneConfig(loss="triplet", distance="dot")
+    assert FinetuneConfig(workflow="loop", loss="triplet", distance="dot").distance == "dot"
 
 
 # ---- splitting and mining -----------------------------------------------------------------------
@@ -227,3 +264,41 @@ def test_per_query_scores_are_indexed_by_the_query_text():
     table = {"qa": [1, 0], "qb": [0, 1], "pa": [1, 0.2], "pb": [1, 0.1], "na": [0.3, 1]}
     result = evaluate(TableEmbedder(table), TrainSet(["qa", "qb"], ["pa", "pb"], ["na", "pa"]))
     assert result.per_query.loc["qa", "MRR@10"] == 0.5 and result.per_query.loc["qb", "MRR@10"] == pytest.approx(1 / 3)
+
+
+# ---- saved models ------------------------------------------------------------------------------
+def test_saved_runs_are_listed_from_their_records_and_deleted_only_inside_the_zoo(tmp_home):
+    import json
+
+    from embedlab.finetune.saved import (
+        RECORD_FILE,
+        check_name_free,
+        delete_saved,
+        saved_runs,
+        target_folder,
+    )
+    from embedlab.models.registry import SPEC_FILE, finetuned_dir
+
+    folder = target_folder("mine", "reranker")
+    folder.mkdir()
+    (folder / "config.json").write_text("{}")
+    (folder / RECORD_FILE).write_text(json.dumps({"base": "minilm", "before": {"nDCG@10": 0.5},
+                                                  "after": {"nDCG@10": 0.6}}))
+    outside = finetuned_dir().parent / "keep"
+    outside.mkdir()
+    (finetuned_dir() / "plain").mkdir()
+    (finetuned_dir() / "plain" / SPEC_FILE).write_text(json.dumps({"name": "plain", "kind": "encoder",
+                                                                  "source": "local", "location": "x",
+                                                                  "pooling": "mean"}))
+    rows = {r["name"]: r for r in saved_runs()}
+    assert rows["mine"]["kind"] == "reranker" and rows["mine"]["nDCG@10 after"] == 0.6
+    assert rows["mine"]["workflow"] == "cross-encoder" and rows["plain"]["base"] is None
+    with pytest.raises(DataError, match="already exists"):
+        check_name_free("mine", "reranker")
+    for bad in ("../keep", "..", ".", "missing"):
+        with pytest.raises(DataError, match="There is no saved"):
+            delete_saved(bad, "embedder")
+    assert outside.is_dir()
+    delete_saved("mine", "reranker")
+    delete_saved("plain", "embedder")
+    assert not folder.exists() and saved_runs() == []

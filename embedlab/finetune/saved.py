@@ -1,0 +1,80 @@
+"""Where fine-tuned models and rerankers live, what was recorded about them, and deleting them.
+
+Embedders go to the data folder's ``models/finetuned/NAME``, rerankers to ``models/rerankers/NAME``;
+each folder carries ``training.json``, the record of its run.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from embedlab.errors import DataError, OptionError
+from embedlab.finetune.config import check_output_name
+
+RECORD_FILE = "training.json"
+KINDS = ("embedder", "reranker")
+
+
+def zoo_folder(kind: str) -> Path:
+    from embedlab.models.registry import finetuned_dir
+    from embedlab.retrieval.rerank import rerankers_dir
+
+    return rerankers_dir() if kind == "reranker" else finetuned_dir()
+
+
+def target_folder(name: str, kind: str) -> Path:
+    return zoo_folder(kind) / name
+
+
+def check_name_free(name: str, kind: str) -> str:
+    from embedlab.models.catalog import CATALOG
+    from embedlab.models.registry import load_custom_specs
+
+    name = check_output_name(name)
+    if kind == "embedder" and (name in CATALOG or name in load_custom_specs()):
+        raise DataError(f"{name!r} is already the name of a bundled or added model; choose another.")
+    if target_folder(name, kind).exists():
+        where = "reranker" if kind == "reranker" else "fine-tuned model"
+        raise DataError(f"A {where} named {name!r} already exists; choose another name (or delete it first).")
+    return name
+
+
+def load_record(folder: Path) -> dict | None:
+    path = folder / RECORD_FILE
+    try:
+        return json.loads(path.read_text()) if path.exists() else None
+    except ValueError:
+        return None
+
+
+def saved_runs() -> list[dict]:
+    """One row per saved fine-tuned model and reranker, from its record (None where unrecorded)."""
+    from embedlab.models.registry import finetuned_specs
+    from embedlab.retrieval.rerank import trained_rerankers
+
+    names = [(name, "embedder") for name in finetuned_specs()] + [(name, "reranker") for name in trained_rerankers()]
+    rows = []
+    for name, kind in names:
+        rec = load_record(target_folder(name, kind)) or {}
+        config = rec.get("config") or {}
+        rows.append({"name": name, "kind": kind, "base": rec.get("base"), "data": rec.get("data"),
+                     "workflow": "cross-encoder" if kind == "reranker" else config.get("workflow"),
+                     "loss": "bce" if kind == "reranker" else config.get("loss"),
+                     "nDCG@10 before": (rec.get("before") or {}).get("nDCG@10"),
+                     "nDCG@10 after": (rec.get("after") or {}).get("nDCG@10"), "created": rec.get("created")})
+    return rows
+
+
+def delete_saved(name: str, kind: str) -> None:
+    """Delete a saved fine-tuned model or reranker: only a folder directly inside its zoo folder."""
+    if kind not in KINDS:
+        raise OptionError(f"Unknown kind {kind!r}; use embedder or reranker.")
+    zoo = zoo_folder(kind).resolve()
+    folder = (zoo / name).resolve()
+    if folder.parent != zoo or not folder.is_dir():
+        raise DataError(f"There is no saved {kind} named {name!r} in {zoo}.")
+    shutil.rmtree(folder, ignore_errors=True)
+    if folder.exists():
+        raise DataError(f"Could not delete all of {folder}; remove it by hand.")
