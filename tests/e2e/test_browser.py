@@ -1,77 +1,12 @@
 """Start the real app and drive it in headless Chromium (Debian's package, via Playwright)."""
 
-import os
-import shutil
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
-from pathlib import Path
 
 import pytest
 
+from tests.e2e.conftest import SHOTS, SLOW, App
+
 pytestmark = pytest.mark.slow
-ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-# Without these flags Chromium tries the network at start and fails on these machines.
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run"]
-SHOTS = ROOT / "tests" / "e2e" / "artifacts"
-SLOW = 300_000  # ms: the first SmolLM2 use converts the GGUF file once
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class App:
-    """The real app in its own server process."""
-
-    def __init__(self) -> None:
-        port = free_port()
-        env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-             "--server.port", str(port), "--server.address", "127.0.0.1"],
-            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        )
-        self.url = f"http://127.0.0.1:{port}"
-        for _ in range(120):
-            try:
-                if urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2).read() == b"ok":
-                    return
-            except OSError:
-                time.sleep(0.5)
-        self.stop()
-        pytest.fail("streamlit did not start: " + self.proc.stdout.read1(4000).decode(errors="replace"))
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(timeout=30)
-
-
-@pytest.fixture(scope="module")
-def app_url():
-    app = App()
-    try:
-        yield app.url
-    finally:
-        app.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Chromium is not installed; ./dev.sh test installs Debian's chromium package.")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def wait_idle(page, heading: str) -> None:
