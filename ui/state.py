@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import streamlit as st
 
+from embedlab.finetune.config import BBC_ROWS as FT_BBC_ROWS_DEFAULT
+from embedlab.finetune.config import DEFAULTS as FT_DEFAULTS
+from embedlab.finetune.config import LOSSES as FT_LOSSES
+
 SIM_SOURCE = "sim_source"
 SIM_TEXT = "sim_text"
 SIM_MODELS = "sim_models"
@@ -97,26 +101,26 @@ WIDGET_DEFAULTS = {
     RET_K: 10,
     RET_MAX_Q: 300,
     RET_TOP_K: 100,
-    FT_BBC_ROWS: 500,
-    FT_MINE: "none",
-    FT_MODEL: "minilm",
-    FT_EPOCHS: 1.0,
-    FT_BATCH: 16,
-    FT_LR: 5e-5,
-    FT_MAXLEN: 64,
-    FT_HELD: 0.2,
-    FT_LOSS_TRAINER: "mnrl",
-    FT_LOSS_LOOP: "infonce",
-    FT_SCALE: 20.0,
-    FT_TEMP: 0.05,
-    FT_MARGIN: 0.3,
-    FT_DISTANCE: "cosine",
-    FT_POOLING: "(as the model)",
-    FT_PROJ: 0,
-    FT_LORA: False,
-    FT_SCHEDULE: "linear",
-    FT_WARMUP: 0.1,
-    FT_SEED: 0,
+    FT_BBC_ROWS: FT_BBC_ROWS_DEFAULT,
+    FT_MINE: FT_DEFAULTS.mine,
+    FT_MODEL: FT_DEFAULTS.model,
+    FT_EPOCHS: FT_DEFAULTS.epochs,
+    FT_BATCH: FT_DEFAULTS.batch_size,
+    FT_LR: FT_DEFAULTS.learning_rate,
+    FT_MAXLEN: FT_DEFAULTS.max_length,
+    FT_HELD: FT_DEFAULTS.held_out,
+    FT_LOSS_TRAINER: FT_LOSSES["trainer"][0],
+    FT_LOSS_LOOP: FT_LOSSES["loop"][0],
+    FT_SCALE: FT_DEFAULTS.scale,
+    FT_TEMP: FT_DEFAULTS.temperature,
+    FT_MARGIN: FT_DEFAULTS.margin,
+    FT_DISTANCE: FT_DEFAULTS.distance,
+    FT_POOLING: "(as the model)",  # the page's label for "keep the base model's pooling"
+    FT_PROJ: FT_DEFAULTS.projection_dim,
+    FT_LORA: FT_DEFAULTS.lora,
+    FT_SCHEDULE: FT_DEFAULTS.schedule,
+    FT_WARMUP: FT_DEFAULTS.warmup_ratio,
+    FT_SEED: FT_DEFAULTS.seed,
     FT_MAP: "pca",
     BENCH_TASKS: ["lee-sts", "bbc-clustering", "bbc-classification", "bbc-retrieval"],
     BENCH_MODELS: ["minilm", "wordllama"],
