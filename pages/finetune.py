@@ -3,21 +3,41 @@ with numbers and pictures whether it got better on held-out data."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-import shutil
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 
 from embedlab.errors import EmbedlabError
-from embedlab.explorer.projection import ProjectionConfig, procrustes_align, project
-from embedlab.finetune.config import FinetuneConfig
-from embedlab.finetune.job import FinetuneJob, check_name_free, check_setup, load_record
+from embedlab.explorer.projection import (
+    METHODS,
+    ProjectionConfig,
+    procrustes_align,
+    project,
+)
+from embedlab.finetune.config import (
+    DISTANCES,
+    LEARNING_RATE,
+    LORA_LEARNING_RATE,
+    LOSSES,
+    MINING,
+    SCHEDULES,
+    TRAINER_DISTANCES,
+    FinetuneConfig,
+    default_learning_rate,
+)
+from embedlab.finetune.job import (
+    FinetuneJob,
+    FinetuneResult,
+    check_setup,
+    trainable_models,
+)
+from embedlab.finetune.saved import check_name_free, delete_saved, saved_runs
 from embedlab.finetune.trainset import TrainSet, bbc_triplets, from_table
 from embedlab.models import available_models
-from embedlab.models.registry import finetuned_dir, finetuned_specs
-from embedlab.retrieval.rerank import rerankers_dir, trained_rerankers
+from embedlab.pooling import POOLING_MODES
 from embedlab.tables import read_table
 from ui import charts, jobs, shell, state
 
@@ -31,11 +51,10 @@ CROSS = "Cross-encoder reranker"
 WORKFLOW_KEYS = {TRAINER: "trainer", LOOP: "loop", CROSS: "cross-encoder"}
 AUTO = "(auto)"
 NONE = "(none)"
-
-st.title("Fine-tuning")
-st.caption("Contrastive fine-tuning on your own pairs: pretraining gives language understanding, contrastive "
-           "training gives a geometry where cosine means relevance. A held-out split is measured before and after; "
-           "the result joins the model zoo under its name, on every page and in the CLI.")
+AS_MODEL = "(as the model)"
+LOSS_LABELS = {"mnrl": "MultipleNegativesRanking (InfoNCE)", "triplet": "Triplet", "cosent": "CoSENT (scored pairs)",
+               "infonce": "InfoNCE"}
+RANDOM_PAIRS = "mean random-pair cosine"
 
 
 @st.cache_data(show_spinner="Preparing BBC triplets…", max_entries=4)
@@ -48,16 +67,48 @@ def upload_table(name: str, raw: bytes) -> pd.DataFrame:
     return read_table(raw, filename=name)
 
 
+@st.cache_data(show_spinner="Drawing the before/after maps…", max_entries=4)
+def maps(key: str, method: str, _before: np.ndarray, _after: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    cfg = ProjectionConfig(method=method)
+    a, b = project(_before, cfg), project(_after, cfg)
+    return a, procrustes_align(a, b)
+
+
+def header() -> None:
+    st.title("Fine-tuning")
+    st.caption("Contrastive fine-tuning on your own pairs: pretraining gives language understanding, contrastive "
+               "training gives a geometry where cosine means relevance. A held-out split is measured before and "
+               "after; the result joins the model zoo under its name, on every page and in the CLI.")
+
+
 # 1. Data ------------------------------------------------------------------------------------------
-st.subheader("1 · Data")
-source = st.radio("Training data", [BBC, UPLOAD], key=state.FT_SOURCE, horizontal=True)
-if source == BBC:
-    rows = st.select_slider("Rows (80% train, 20% held out)", [100, 200, 300, 500, 1000, 2000],
-                            key=state.FT_BBC_ROWS,
-                            help="500 is the quick default. MiniLM, already trained on a billion pairs, needs about "
-                                 "2,000 rows to improve measurably on BBC (held-out nDCG@10 0.863 → 0.889 here, ~8 min).")
-    data = bbc_set(rows)
-else:
+def data_section() -> tuple[str, TrainSet, str]:
+    """The training data (stops the page until there is some) and the mining choice for pairs."""
+    st.subheader("1 · Data")
+    source = st.radio("Training data", [BBC, UPLOAD], key=state.FT_SOURCE, horizontal=True)
+    if source == BBC:
+        rows = st.select_slider("Rows (80% train, 20% held out)", [100, 200, 300, 500, 1000, 2000],
+                                key=state.FT_BBC_ROWS,
+                                help="500 is the quick default. MiniLM, already trained on a billion pairs, needs "
+                                     "about 2,000 rows to improve measurably on BBC (held-out nDCG@10 0.863 → 0.889 "
+                                     "here, ~8 min).")
+        data = bbc_set(rows)
+    else:
+        data = uploaded_data()
+    st.write(f"**{data.name}: {data.summary()}**" + "".join(f" · {n}" for n in data.notes))
+    st.dataframe(data.to_frame().head(6), key="ft_preview",
+                 column_config={c: st.column_config.TextColumn(c, max_chars=160) for c in ("anchor", "positive",
+                                                                                          "negative")})
+    mine = "none"
+    if data.kind == "pairs":
+        mine = st.radio("Hard negatives for the pairs", list(MINING), key=state.FT_MINE, horizontal=True,
+                        help="none: in-batch negatives only (MNRL). bm25 / model: for every pair, the best-ranked "
+                             "*other* positive by BM25 or by the base model — never the pair's own positive. "
+                             "Held-out pairs get BM25 negatives anyway, so triplet accuracy can be measured.")
+    return source, data, mine
+
+
+def uploaded_data() -> TrainSet:
     file = st.file_uploader("Columns anchor, positive and optionally negative (triplets); or sentence1, sentence2, "
                             "score (scored pairs, for CoSENT). Usual names (query, answer, document…) are recognised.",
                             type=["csv", "tsv", "jsonl", "json", "parquet"], key="ft_upload")
@@ -73,132 +124,139 @@ else:
         st.error(f"Could not read {kept[0]}: {exc}")
         st.stop()
     cols = list(table.columns)
-    c = st.columns(4)
     picks = {}
-    for box, role in zip(c, ("anchor", "positive", "negative", "score")):
-        choice = box.selectbox(f"{role} column", [AUTO, *cols] if role in ("anchor", "positive") else [AUTO, NONE, *cols],
-                               key=f"ft_col_{role}")
+    for box, role in zip(st.columns(4), ("anchor", "positive", "negative", "score")):
+        options = [AUTO, *cols] if role in ("anchor", "positive") else [AUTO, NONE, *cols]
+        choice = box.selectbox(f"{role} column", options, key=f"ft_col_{role}")
         picks[role] = None if choice in (AUTO, NONE) else choice
     try:
         data = from_table(table, **picks, name=kept[0])
-        if st.session_state.get("ft_col_negative") == NONE and data.negatives is not None:
-            data.negatives = None
-        if st.session_state.get("ft_col_score") == NONE and data.scores is not None:
-            data.scores = None
     except EmbedlabError as exc:
         st.error(f"This file cannot be trained on: {exc}")
         st.stop()
+    # (none): leave out a column that would otherwise be found by its name
+    dropped = {field: None for field, role in (("negatives", "negative"), ("scores", "score"))
+               if st.session_state.get(f"ft_col_{role}") == NONE}
+    return dataclasses.replace(data, **dropped) if dropped else data
 
-st.write(f"**{data.name}: {data.summary()}**" + "".join(f" · {n}" for n in data.notes))
-st.dataframe(data.to_frame().head(6), key="ft_preview",
-             column_config={c: st.column_config.TextColumn(c, max_chars=160) for c in ("anchor", "positive", "negative")})
-mine = "none"
-if data.kind == "pairs":
-    mine = st.radio("Hard negatives for the pairs", ["none", "bm25", "model"], key=state.FT_MINE, horizontal=True,
-                    help="none: in-batch negatives only (MNRL). bm25 / model: for every pair, the best-ranked *other* "
-                         "positive by BM25 or by the base model — never the pair's own positive. Held-out pairs get "
-                         "BM25 negatives anyway, so triplet accuracy can be measured.")
 
 # 2. Setup -----------------------------------------------------------------------------------------
-st.subheader("2 · Training")
-workflow_label = st.radio("Workflow", [TRAINER, LOOP, CROSS], key=state.FT_WORKFLOW, horizontal=True,
-                          help="Trainer: the sentence-transformers way, with its losses. Loop: a transparent PyTorch "
-                               "loop (embedlab/finetune/loop.py) where pooling, head, distance, loss and schedule are "
-                               "yours; decoders train here. Cross-encoder: a reranker on the base's backbone.")
-workflow = WORKFLOW_KEYS[workflow_label]
-specs = available_models()
-trainable = [n for n, s in specs.items() if s.kind != "static" and (workflow == "loop" or s.kind == "encoder")]
-if st.session_state[state.FT_MODEL] not in trainable:
-    st.session_state[state.FT_MODEL] = trainable[0]
-m1, m2, m3, m4, m5 = st.columns(5)
-base = m1.selectbox("Base model", trainable, key=state.FT_MODEL,
-                    help="Static models (wordllama) have no transformer to train. Decoders need the loop.")
-epochs = m2.number_input("Epochs", 0.1, 20.0, step=0.5, key=state.FT_EPOCHS)
-batch = m3.number_input("Batch size", 2, 256, key=state.FT_BATCH, help="In-batch negatives: bigger batches, harder task.")
-lr = m4.number_input("Learning rate", 1e-6, 1e-2, format="%.0e", step=1e-5, key=state.FT_LR,
-                     help="5e-5 suits full fine-tuning of MiniLM; LoRA wants more: 1e-3 worked for SmolLM2 on BBC.")
-max_len = m5.number_input("Max tokens per text", 16, 512, step=16, key=state.FT_MAXLEN)
-
-p1, p2, p3, p4 = st.columns(4)
-held = p1.slider("Held-out share", 0.05, 0.5, step=0.05, key=state.FT_HELD)
-schedule = p2.selectbox("LR schedule", ["linear", "cosine", "constant"], key=state.FT_SCHEDULE)
-warmup = p3.slider("Warm-up share", 0.0, 0.5, step=0.05, key=state.FT_WARMUP)
-seed = p4.number_input("Seed", 0, 10_000, key=state.FT_SEED)
-
-extra: dict = {}
-if workflow == "trainer":
-    k1, k2, k3 = st.columns(3)
-    loss = k1.selectbox("Loss", ["mnrl", "triplet", "cosent"], key=state.FT_LOSS_TRAINER,
-                        format_func={"mnrl": "MultipleNegativesRanking (InfoNCE)", "triplet": "Triplet",
-                                     "cosent": "CoSENT (scored pairs)"}.get)
-    if loss in ("mnrl", "cosent"):
-        extra["scale"] = k2.number_input("Scale (1 / temperature)", 1.0, 100.0, key=state.FT_SCALE)
+def training_section(source: str, data: TrainSet, mine: str) -> tuple[FinetuneConfig | None, str, str | None]:
+    """Every training choice; returns the config (None if refused), the output name and the problem."""
+    st.subheader("2 · Training")
+    workflow = WORKFLOW_KEYS[st.radio(
+        "Workflow", [TRAINER, LOOP, CROSS], key=state.FT_WORKFLOW, horizontal=True,
+        help="Trainer: the sentence-transformers way, with its losses. Loop: a transparent PyTorch loop "
+             "(embedlab/finetune/loop.py) where pooling, head, distance, loss and schedule are yours; decoders train "
+             "here. Cross-encoder: a reranker on the base's backbone.")]
+    common = common_options(workflow)
+    if workflow == "trainer":
+        loss, extra = trainer_options()
+    elif workflow == "loop":
+        loss, extra = loop_options(common["model"], common["learning_rate"])
     else:
-        extra["margin"] = k2.number_input("Margin", 0.0, 10.0, step=0.05, key=state.FT_MARGIN)
-        extra["distance"] = k3.selectbox("Distance", ["cosine", "euclidean"], key=state.FT_DISTANCE)
-elif workflow == "loop":
+        loss, extra = "bce", {}
+        st.caption("Binary cross-entropy on (anchor, positive) = 1 and (anchor, negative) = 0. After training it "
+                   "reranks the base model's top 20 on the held-out split; on the Retrieval lab it is offered as "
+                   "`cross-encoder:NAME`.")
+    name = output_name(common["model"], source)
+    try:
+        config = FinetuneConfig(workflow=workflow, loss=loss, mine=mine, **common, **extra)
+        check_setup(config, data)
+        check_name_free(name, config.kind)
+    except EmbedlabError as exc:
+        return None, name, str(exc)
+    return config, name, None
+
+
+def common_options(workflow: str) -> dict:
+    trainable = trainable_models(workflow)
+    if st.session_state[state.FT_MODEL] not in trainable:
+        st.session_state[state.FT_MODEL] = trainable[0]
+    # The learning rate follows the default for LoRA or full training until the user sets another.
+    wanted = default_learning_rate(lora=workflow == "loop" and st.session_state[state.FT_LORA])
+    if st.session_state[state.FT_LR] in (LEARNING_RATE, LORA_LEARNING_RATE):
+        st.session_state[state.FT_LR] = wanted
+    m1, m2, m3, m4, m5 = st.columns(5)
+    base = m1.selectbox("Base model", trainable, key=state.FT_MODEL,
+                        help="Static models (wordllama) have no transformer to train. Decoders need the loop.")
+    epochs = m2.number_input("Epochs", 0.1, 20.0, step=0.5, key=state.FT_EPOCHS)
+    batch = m3.number_input("Batch size", 2, 256, key=state.FT_BATCH,
+                            help="In-batch negatives: bigger batches, harder task.")
+    lr = m4.number_input("Learning rate", 1e-6, 1e-2, format="%.0e", step=1e-5, key=state.FT_LR,
+                         help=f"{LEARNING_RATE:.0e} suits full fine-tuning of MiniLM (the default); LoRA wants more: "
+                              f"{LORA_LEARNING_RATE:.0e} (its default) worked for SmolLM2 on BBC.")
+    max_len = m5.number_input("Max tokens per text", 16, 512, step=16, key=state.FT_MAXLEN)
+    p1, p2, p3, p4 = st.columns(4)
+    held = p1.slider("Held-out share", 0.05, 0.5, step=0.05, key=state.FT_HELD)
+    schedule = p2.selectbox("LR schedule", list(SCHEDULES), key=state.FT_SCHEDULE)
+    warmup = p3.slider("Warm-up share", 0.0, 0.5, step=0.05, key=state.FT_WARMUP)
+    seed = p4.number_input("Seed", 0, 10_000, key=state.FT_SEED)
+    return {"model": base, "epochs": float(epochs), "batch_size": int(batch), "learning_rate": float(lr),
+            "warmup_ratio": float(warmup), "schedule": schedule, "max_length": int(max_len),
+            "held_out": float(held), "seed": int(seed)}
+
+
+def trainer_options() -> tuple[str, dict]:
+    k1, k2, k3 = st.columns(3)
+    loss = k1.selectbox("Loss", list(LOSSES["trainer"]), key=state.FT_LOSS_TRAINER, format_func=LOSS_LABELS.get)
+    if loss in ("mnrl", "cosent"):
+        return loss, {"scale": k2.number_input("Scale (1 / temperature)", 1.0, 100.0, key=state.FT_SCALE)}
+    margin = k2.number_input("Margin", 0.0, 10.0, step=0.05, key=state.FT_MARGIN)
+    return loss, {"margin": margin,
+                  "distance": k3.selectbox("Distance", list(TRAINER_DISTANCES), key=state.FT_DISTANCE)}
+
+
+def loop_options(base: str, lr: float) -> tuple[str, dict]:
     k1, k2, k3, k4, k5, k6 = st.columns(6)
-    loss = k1.selectbox("Loss", ["infonce", "triplet"], key=state.FT_LOSS_LOOP,
-                        format_func={"infonce": "InfoNCE", "triplet": "Triplet"}.get)
+    loss = k1.selectbox("Loss", list(LOSSES["loop"]), key=state.FT_LOSS_LOOP, format_func=LOSS_LABELS.get)
+    extra: dict = {}
     if loss == "infonce":
         extra["temperature"] = k2.number_input("Temperature", 0.005, 1.0, step=0.01, format="%.3f", key=state.FT_TEMP)
     else:
         extra["margin"] = k2.number_input("Margin", 0.0, 10.0, step=0.05, key=state.FT_MARGIN)
-    extra["distance"] = k3.selectbox("Similarity", ["cosine", "dot", "euclidean"], key=state.FT_DISTANCE)
-    pooling = k4.selectbox("Pooling", ["(as the model)", "mean", "cls", "max", "last", "weighted-mean"],
-                           key=state.FT_POOLING, help="Decoders: last (token) or weighted-mean (SGPT).")
-    extra["pooling"] = "" if pooling == "(as the model)" else pooling
+    extra["distance"] = k3.selectbox("Similarity", list(DISTANCES), key=state.FT_DISTANCE)
+    pooling = k4.selectbox("Pooling", [AS_MODEL, *POOLING_MODES], key=state.FT_POOLING,
+                           help="Decoders: last (token) or weighted-mean (SGPT).")
+    extra["pooling"] = "" if pooling == AS_MODEL else pooling
     extra["projection_dim"] = k5.number_input("Projection head (0 = none)", 0, 4096, step=64, key=state.FT_PROJ)
     extra["lora"] = k6.toggle("LoRA (peft)", key=state.FT_LORA, help="Train low-rank adapters on the attention "
                               "projections instead of every weight; merged into the weights when saved.")
     if extra["lora"] and lr < 1e-4:
         st.caption(f"LoRA adapters start at zero and usually need a higher learning rate than {lr:.0e}; "
-                   "1e-3 turned SmolLM2 into a useful embedder on BBC here.")
-    if specs[base].kind == "decoder" and extra["pooling"] in ("", "last"):
+                   f"{LORA_LEARNING_RATE:.0e} turned SmolLM2 into a useful embedder on BBC here.")
+    if available_models()[base].kind == "decoder" and extra["pooling"] in ("", "last"):
         st.caption("For SmolLM2, weighted-mean pooling learned much faster than last-token pooling here.")
-else:
-    loss = "bce"
-    st.caption("Binary cross-entropy on (anchor, positive) = 1 and (anchor, negative) = 0. After training it "
-               "reranks the base model's top 20 on the held-out split; on the Retrieval lab it is offered as "
-               "`cross-encoder:NAME`.")
+    return loss, extra
 
-default_name = f"{base.split('@')[0]}-{'bbc' if source == BBC else 'custom'}-{dt.datetime.now():%m%d-%H%M}"
-if st.session_state.pop("ft_name_used", False) or not st.session_state.get(state.FT_NAME):
-    st.session_state[state.FT_NAME] = default_name  # a fresh default after each started run
-name = st.text_input("Save as", key=state.FT_NAME, help="Letters, digits, '-', '_' or '.'. Models go to the data "
-                     "folder's models/finetuned/, rerankers to models/rerankers/.")
 
-problem = None
-try:
-    config = FinetuneConfig(model=base, workflow=workflow, loss=loss, epochs=float(epochs), batch_size=int(batch),
-                            learning_rate=float(lr), warmup_ratio=float(warmup), schedule=schedule,
-                            max_length=int(max_len), held_out=float(held), mine=mine, seed=int(seed), **extra)
-    check_setup(config, data)
-    check_name_free(name, "reranker" if workflow == "cross-encoder" else "embedder")
-except EmbedlabError as exc:
-    problem = str(exc)
-    config = None
-busy = jobs.running()
-if problem:
-    st.warning(problem)
-if busy:
-    st.info(f"**{busy.name}** is training; one run at a time (two CPU cores). The other pages stay usable.")
-if st.button("Start fine-tuning", type="primary", disabled=bool(problem or busy), key="ft_start"):
-    try:
-        st.session_state[state.FT_JOB] = jobs.start(FinetuneJob(config, data, name))
-        st.session_state["ft_name_used"] = True
-    except RuntimeError as exc:
-        st.error(str(exc))
-    st.rerun()
+def output_name(base: str, source: str) -> str:
+    default_name = f"{base.split('@')[0]}-{'bbc' if source == BBC else 'custom'}-{dt.datetime.now():%m%d-%H%M}"
+    if st.session_state.pop("ft_name_used", False) or not st.session_state.get(state.FT_NAME):
+        st.session_state[state.FT_NAME] = default_name  # a fresh default after each started run
+    return st.text_input("Save as", key=state.FT_NAME, help="Letters, digits, '-', '_' or '.'. Models go to the data "
+                         "folder's models/finetuned/, rerankers to models/rerankers/.")
+
+
+def start_section(config: FinetuneConfig | None, data: TrainSet, name: str, problem: str | None) -> None:
+    busy = jobs.running()
+    if problem:
+        st.warning(problem)
+    if busy:
+        st.info(f"**{busy.name}** is training; one run at a time (two CPU cores). The other pages stay usable.")
+    if st.button("Start fine-tuning", type="primary", disabled=bool(problem or busy), key="ft_start"):
+        try:
+            st.session_state[state.FT_JOB] = jobs.start(FinetuneJob(config, data, name))
+            st.session_state["ft_name_used"] = True
+        except RuntimeError as exc:
+            st.error(str(exc))
+        st.rerun()
+
 
 # 3. Live view -------------------------------------------------------------------------------------
-job = jobs.get(st.session_state.get(state.FT_JOB))
-
-
 def live(job: FinetuneJob) -> None:
     snap = job.monitor.snapshot()
-    status = job.status
-    st.markdown(f"**{job.name}** — {status}: {snap['phase']}")
+    st.markdown(f"**{job.name}** — {job.status}: {snap['phase']}")
     if snap["total"]:
         eta = f", about {snap['eta']:.0f} s left" if snap["eta"] is not None and job.running else ""
         st.progress(min(snap["step"] / snap["total"], 1.0),
@@ -211,100 +269,112 @@ def live(job: FinetuneJob) -> None:
             st.rerun(scope="fragment")
 
 
-if job is not None:
+def run_section(job: FinetuneJob) -> None:
     st.subheader("3 · Run")
-    if job.running:
-        @st.fragment(run_every=1.0)
-        def live_fragment() -> None:
-            live(job)
-            if not job.running:
-                st.rerun()  # the whole page: show the results
-
-        live_fragment()
-    else:
+    if not job.running:
         live(job)
+        return
+
+    @st.fragment(run_every=1.0)
+    def live_fragment() -> None:
+        live(job)
+        if not job.running:
+            st.rerun()  # the whole page: show the results
+
+    live_fragment()
 
 
 # 4. Results ---------------------------------------------------------------------------------------
-@st.cache_data(show_spinner="Drawing the before/after maps…", max_entries=4)
-def maps(key: str, method: str, _before: np.ndarray, _after: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    cfg = ProjectionConfig(method=method)
-    a, b = project(_before, cfg), project(_after, cfg)
-    return a, procrustes_align(a, b)
-
-
-if job is not None and not job.running:
+def results_section(job: FinetuneJob) -> None:
     if job.error:
         st.error(f"The run failed: {job.error} Nothing was saved; earlier models are untouched.")
-    elif job.result and job.result.stopped:
+        return
+    if job.result is None:
+        return
+    if job.result.stopped:
         st.warning("Stopped. Nothing was saved; earlier models are untouched.")
-    elif job.result:
-        r = job.result
-        st.subheader("4 · Before and after, on the held-out split")
-        st.success(f"Saved **{r.name}** ({'reranker: cross-encoder:' + r.name if r.kind == 'reranker' else 'embedder'}) "
-                   f"to `{r.path}` — {r.train_rows} training rows, {r.held_out_rows} held out, "
-                   f"{r.train_seconds:.0f} s of training.")
-        for note in r.notes:
-            st.caption(note)
-        table = r.table
-        left, right = st.columns([2, 3])
-        left.dataframe(table.style.format("{:+.4f}", subset=["change"]).format("{:.4f}", subset=["before", "after"]),
-                       key="ft_table")
-        shown = table.drop(index=[m for m in ("mean random-pair cosine",) if m in table.index])
-        right.plotly_chart(charts.before_after_bars(shown), key="ft_bars")
-        if "mean random-pair cosine" in table.index:
-            rp = table.loc["mean random-pair cosine"]
-            st.caption(f"Mean cosine of random held-out pairs: {rp['before']:.3f} → {rp['after']:.3f} "
-                       "(near 1 means every text looks alike; contrastive training spreads them out).")
-        if r.before.negative_sims is not None:
-            before = {"positive": r.before.positive_sims, "negative": r.before.negative_sims}
-            after = {"positive": r.after.positive_sims, "negative": r.after.negative_sims}
-            x_title = "score(anchor, text)" if r.kind == "reranker" else "cosine(anchor, text)"
-            st.plotly_chart(charts.before_after_histograms(before, after, x_title=x_title), key="ft_hist")
-            if r.kind == "reranker":
-                st.caption("Before: the base bi-encoder's cosine. After: the cross-encoder's logit.")
-        if r.kind == "embedder":
-            method = st.radio("Map", ["pca", "umap"], key=state.FT_MAP, horizontal=True)
-            a, b = maps(f"{st.session_state[state.FT_JOB]}", method, r.before.doc_vectors, r.after.doc_vectors)
-            mc1, mc2 = st.columns(2)
-            mc1.caption("Held-out documents, base model")
-            mc1.plotly_chart(charts.corpus_map(a, r.before.doc_groups, r.before.doc_texts, height=420), key="ft_map_b")
-            mc2.caption("Held-out documents, fine-tuned (rotated onto the left map)")
-            mc2.plotly_chart(charts.corpus_map(b, r.after.doc_groups, r.after.doc_texts, height=420), key="ft_map_a")
-        worst = r.after.per_query
-        if worst is not None and r.before.per_query is not None:
-            change = (worst["nDCG@10"] - r.before.per_query["nDCG@10"]).rename("nDCG@10 change")
-            with st.expander("Held-out queries that changed most"):
-                st.dataframe(pd.concat([r.before.per_query["nDCG@10"].rename("before"),
-                                        worst["nDCG@10"].rename("after"), change], axis=1)
-                             .sort_values("nDCG@10 change"), key="ft_per_query")
+        return
+    r = job.result
+    st.subheader("4 · Before and after, on the held-out split")
+    st.success(f"Saved **{r.name}** ({'reranker: cross-encoder:' + r.name if r.kind == 'reranker' else 'embedder'}) "
+               f"to `{r.path}` — {r.train_rows} training rows, {r.held_out_rows} held out, "
+               f"{r.train_seconds:.0f} s of training.")
+    for note in r.notes:
+        st.caption(note)
+    scores_view(r)
+    if r.before.negative_sims is not None:
+        before = {"positive": r.before.positive_sims, "negative": r.before.negative_sims}
+        after = {"positive": r.after.positive_sims, "negative": r.after.negative_sims}
+        x_title = "score(anchor, text)" if r.kind == "reranker" else "cosine(anchor, text)"
+        st.plotly_chart(charts.before_after_histograms(before, after, x_title=x_title), key="ft_hist")
+        if r.kind == "reranker":
+            st.caption("Before: the base bi-encoder's cosine. After: the cross-encoder's logit.")
+    if r.kind == "embedder":
+        maps_view(r)
+    per_query_view(r)
+
+
+def scores_view(r: FinetuneResult) -> None:
+    table = r.table
+    left, right = st.columns([2, 3])
+    left.dataframe(table.style.format("{:+.4f}", subset=["change"]).format("{:.4f}", subset=["before", "after"]),
+                   key="ft_table")
+    right.plotly_chart(charts.before_after_bars(table.drop(index=[RANDOM_PAIRS], errors="ignore")), key="ft_bars")
+    if RANDOM_PAIRS in table.index:
+        rp = table.loc[RANDOM_PAIRS]
+        st.caption(f"Mean cosine of random held-out pairs: {rp['before']:.3f} → {rp['after']:.3f} "
+                   "(near 1 means every text looks alike; contrastive training spreads them out).")
+
+
+def maps_view(r: FinetuneResult) -> None:
+    method = st.radio("Map", sorted(METHODS), key=state.FT_MAP, horizontal=True)
+    a, b = maps(f"{st.session_state[state.FT_JOB]}", method, r.before.doc_vectors, r.after.doc_vectors)
+    mc1, mc2 = st.columns(2)
+    mc1.caption("Held-out documents, base model")
+    mc1.plotly_chart(charts.corpus_map(a, r.before.doc_groups, r.before.doc_texts, height=420), key="ft_map_b")
+    mc2.caption("Held-out documents, fine-tuned (rotated onto the left map)")
+    mc2.plotly_chart(charts.corpus_map(b, r.after.doc_groups, r.after.doc_texts, height=420), key="ft_map_a")
+
+
+def per_query_view(r: FinetuneResult) -> None:
+    before, after = r.before.per_query, r.after.per_query
+    if before is None or after is None:
+        return
+    change = (after["nDCG@10"] - before["nDCG@10"]).rename("nDCG@10 change")
+    with st.expander("Held-out queries that changed most"):
+        st.dataframe(pd.concat([before["nDCG@10"].rename("before"), after["nDCG@10"].rename("after"), change], axis=1)
+                     .sort_values("nDCG@10 change"), key="ft_per_query")
+
 
 # 5. Saved -----------------------------------------------------------------------------------------
-st.subheader("Saved fine-tuned models and rerankers")
-saved = []
-for spec in finetuned_specs().values():
-    rec = load_record(finetuned_dir() / spec.name) or {}
-    saved.append({"name": spec.name, "kind": "embedder", "base": rec.get("base"), "data": rec.get("data"),
-                  "workflow": (rec.get("config") or {}).get("workflow"), "loss": (rec.get("config") or {}).get("loss"),
-                  "nDCG@10 before": (rec.get("before") or {}).get("nDCG@10"),
-                  "nDCG@10 after": (rec.get("after") or {}).get("nDCG@10"), "created": rec.get("created")})
-for rname in trained_rerankers():
-    rec = load_record(rerankers_dir() / rname) or {}
-    saved.append({"name": rname, "kind": "reranker", "base": rec.get("base"), "data": rec.get("data"),
-                  "workflow": "cross-encoder", "loss": "bce",
-                  "nDCG@10 before": (rec.get("before") or {}).get("nDCG@10"),
-                  "nDCG@10 after": (rec.get("after") or {}).get("nDCG@10"), "created": rec.get("created")})
-if not saved:
-    st.caption("Nothing yet. Fine-tuned models appear here, on every page's model list and in "
-               "`python -m embedlab models`.")
-else:
+def saved_section() -> None:
+    st.subheader("Saved fine-tuned models and rerankers")
+    saved = saved_runs()
+    if not saved:
+        st.caption("Nothing yet. Fine-tuned models appear here, on every page's model list and in "
+                   "`python -m embedlab models`.")
+        return
     st.dataframe(pd.DataFrame(saved).set_index("name"), key="ft_saved")
+    choices = {s["name"] + (" (reranker)" if s["kind"] == "reranker" else ""): s for s in saved}
     d1, d2, d3 = st.columns([3, 1, 1])
-    victim = d1.selectbox("Delete", [s["name"] + (" (reranker)" if s["kind"] == "reranker" else "") for s in saved],
-                          key="ft_delete_name")
+    victim = d1.selectbox("Delete", list(choices), key="ft_delete_name")
     sure = d2.checkbox("I am sure", key="ft_delete_sure")
     if d3.button("Delete", key="ft_delete", disabled=bool(jobs.running()) or not sure):
-        folder = (rerankers_dir() / victim.removesuffix(" (reranker)")) if victim.endswith(" (reranker)") \
-            else finetuned_dir() / victim
-        shutil.rmtree(folder, ignore_errors=True)
+        try:
+            delete_saved(choices[victim]["name"], choices[victim]["kind"])
+        except EmbedlabError as exc:
+            st.error(str(exc))
+            return
         st.rerun()
+
+
+header()
+ft_source, ft_data, ft_mine = data_section()
+ft_config, ft_name, ft_problem = training_section(ft_source, ft_data, ft_mine)
+start_section(ft_config, ft_data, ft_name, ft_problem)
+ft_job = jobs.get(st.session_state.get(state.FT_JOB))
+if ft_job is not None:
+    run_section(ft_job)
+    if not ft_job.running:
+        results_section(ft_job)
+saved_section()

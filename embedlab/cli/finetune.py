@@ -7,17 +7,7 @@ import sys
 from pathlib import Path
 
 from embedlab.cli._common import print_json
-from embedlab.finetune.config import (
-    ALL_LOSSES,
-    BBC_ROWS,
-    DEFAULTS,
-    DISTANCES,
-    LEARNING_RATE,
-    LORA_LEARNING_RATE,
-    LOSSES,
-    MINING,
-    SCHEDULES,
-)
+from embedlab.finetune import config as opts
 from embedlab.pooling import POOLING_MODES
 
 
@@ -58,9 +48,7 @@ def cmd_finetune(args: argparse.Namespace) -> int:
 
 
 def _config(args: argparse.Namespace):
-    from embedlab.finetune.config import FinetuneConfig
-
-    return FinetuneConfig.for_workflow(
+    return opts.FinetuneConfig.for_workflow(
         "cross-encoder" if args.cross_encoder else args.workflow, loss=args.loss or "", model=args.model,
         epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr, warmup_ratio=args.warmup,
         schedule=args.schedule, max_length=args.max_length, scale=args.scale, temperature=args.temperature,
@@ -75,13 +63,13 @@ def _data(args: argparse.Namespace):
     from embedlab.tables import read_table
 
     if args.data == "bbc":
-        return bbc_triplets(args.max_rows or BBC_ROWS, seed=args.seed)
+        return bbc_triplets(args.max_rows or opts.BBC_ROWS, seed=args.seed)
     return from_table(read_table(args.data), anchor=args.anchor_column, positive=args.positive_column,
                       negative=args.negative_column, score=args.score_column, name=Path(args.data).name)
 
 
 def register(sub) -> None:
-    d = DEFAULTS
+    d = opts.DEFAULTS
     p = sub.add_parser("finetune", help="contrastive fine-tuning with before/after metrics on a held-out split")
     p.add_argument("--model", default=d.model, help="base model (minilm, mpnet, smollm2, or any name/folder)")
     p.add_argument("--data", required=True, help="triplets/pairs/scored pairs (CSV/TSV/JSONL/Parquet) or 'bbc'")
@@ -89,30 +77,32 @@ def register(sub) -> None:
     p.add_argument("--workflow", choices=("trainer", "loop"), default=d.workflow,
                    help="sentence-transformers trainer, or the hand-rolled PyTorch loop (needed for decoders)")
     p.add_argument("--cross-encoder", action="store_true", help="train a CrossEncoder reranker instead")
-    p.add_argument("--loss", choices=[loss for loss in ALL_LOSSES if loss != "bce"],
-                   help="; ".join(f"{w}: {LOSSES[w][0]} (default), {', '.join(LOSSES[w][1:])}" for w in ("trainer", "loop"))
-                   + "; mnrl and infonce name the same loss")
+    p.add_argument("--loss", choices=[loss for loss in opts.ALL_LOSSES if loss != "bce"],
+                   help="; ".join(f"{w}: {opts.LOSSES[w][0]} (default), {', '.join(opts.LOSSES[w][1:])}"
+                                  for w in ("trainer", "loop")) + "; mnrl and infonce name the same loss")
     p.add_argument("--epochs", type=float, default=d.epochs)
     p.add_argument("--batch-size", type=int, default=d.batch_size)
-    p.add_argument("--lr", type=float, help=f"learning rate (default {LEARNING_RATE:g}; {LORA_LEARNING_RATE:g} with --lora)")
+    p.add_argument("--lr", type=float,
+                   help=f"learning rate (default {opts.LEARNING_RATE:g}; {opts.LORA_LEARNING_RATE:g} with --lora)")
     p.add_argument("--warmup", type=float, default=d.warmup_ratio, help="warm-up share of the steps")
-    p.add_argument("--schedule", choices=SCHEDULES, default=d.schedule)
+    p.add_argument("--schedule", choices=opts.SCHEDULES, default=d.schedule)
     p.add_argument("--max-length", type=int, default=d.max_length,
                    help="tokens per text while training (64 keeps the default run near 3 min for MiniLM on 2 cores; "
                         "raise it for long documents)")
     p.add_argument("--scale", type=float, default=d.scale, help="MNRL/CoSENT scale (1/temperature)")
     p.add_argument("--temperature", type=float, default=d.temperature, help="loop InfoNCE temperature")
     p.add_argument("--margin", type=float, default=d.margin, help="triplet margin")
-    p.add_argument("--distance", choices=DISTANCES, default=d.distance,
+    p.add_argument("--distance", choices=opts.DISTANCES, default=d.distance,
                    help="loop: cosine, dot or euclidean; trainer triplet loss: cosine or euclidean")
     p.add_argument("--pooling", choices=POOLING_MODES, help="loop: pooling to train with (default: the model's)")
     p.add_argument("--projection", type=int, default=d.projection_dim,
                    help="loop: add a linear projection head of this size")
     p.add_argument("--lora", action="store_true", help="loop: train LoRA adapters (peft) instead of all weights")
     p.add_argument("--held-out", type=float, default=d.held_out, help="share of anchors held out for before/after")
-    p.add_argument("--mine", choices=MINING, default=d.mine,
+    p.add_argument("--mine", choices=opts.MINING, default=d.mine,
                    help="mine a hard negative for every pair (never its own positive)")
-    p.add_argument("--max-rows", type=int, help=f"use at most this many rows (bbc: default {BBC_ROWS}, as the page)")
+    p.add_argument("--max-rows", type=int,
+                   help=f"use at most this many rows (bbc: default {opts.BBC_ROWS}, as the page)")
     p.add_argument("--anchor-column")
     p.add_argument("--positive-column")
     p.add_argument("--negative-column")

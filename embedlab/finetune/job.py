@@ -29,7 +29,8 @@ from embedlab.finetune.evaluate import Evaluation, comparison, evaluate
 from embedlab.finetune.saved import RECORD_FILE, check_name_free, target_folder
 from embedlab.finetune.trainset import TrainSet, check, mine_negatives, split
 
-__all__ = ["RECORD_FILE", "FinetuneJob", "FinetuneResult", "Monitor", "check_setup", "prepare", "run_finetune"]
+__all__ = ["RECORD_FILE", "FinetuneJob", "FinetuneResult", "Monitor", "check_setup", "prepare", "run_finetune",
+           "trainable_models", "why_not_trainable"]
 
 
 class Monitor:
@@ -103,18 +104,33 @@ class FinetuneResult:
                 "steps": len(self.losses), "final_loss": self.losses[-1][1] if self.losses else None}
 
 
+def why_not_trainable(spec, workflow: str) -> str | None:
+    """Why the model of ``spec`` cannot be fine-tuned with ``workflow`` (None: it can)."""
+    if spec.kind == "static":
+        return (f"{spec.name} is a static word-vector model: there is no transformer to fine-tune. "
+                "Pick minilm, mpnet or smollm2.")
+    if spec.kind == "decoder" and workflow != "loop":
+        return ("Decoders (smollm2) are fine-tuned with the hand-rolled loop, which keeps their EOS token "
+                "and last-token/weighted-mean pooling; choose workflow 'loop'.")
+    return None
+
+
+def trainable_models(workflow: str) -> list[str]:
+    """The names of every model in the zoo that ``workflow`` can fine-tune."""
+    from embedlab.models import available_models
+
+    return [name for name, spec in available_models().items() if why_not_trainable(spec, workflow) is None]
+
+
 def check_setup(config: FinetuneConfig, data: TrainSet):
     """Everything that can be refused before loading a model: the base model's kind for this
     workflow, and the data's shape for this loss. Returns the base model's spec."""
     from embedlab.models.registry import resolve_spec
 
     spec = resolve_spec(config.model)
-    if spec.kind == "static":
-        raise DataError(f"{config.model} is a static word-vector model: there is no transformer to fine-tune. "
-                        "Pick minilm, mpnet or smollm2.")
-    if spec.kind == "decoder" and config.workflow != "loop":
-        raise DataError("Decoders (smollm2) are fine-tuned with the hand-rolled loop, which keeps their EOS token "
-                        "and last-token/weighted-mean pooling; choose workflow 'loop'.")
+    problem = why_not_trainable(spec, config.workflow)
+    if problem:
+        raise DataError(problem)
     # the loss's needs that mining cannot meet (scores for CoSENT, no scores for the others)
     check(data, loss=None if config.workflow == "cross-encoder" else ("mnrl" if config.loss == "triplet" else config.loss))
     if config.workflow == "cross-encoder" and data.scores is not None:
