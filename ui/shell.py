@@ -10,6 +10,7 @@ opens inside the app; the legacy pass ends there.
 
 from __future__ import annotations
 
+import ipaddress
 import threading
 
 import streamlit as st
@@ -35,6 +36,7 @@ def run() -> None:
     navigation = st.navigation([st.Page(path, title=title, icon=icon, default=(n == 0))
                                 for n, (path, title, icon) in enumerate(PAGES)])
     sidebar.render()
+    exposure_warning()
     _ROUTED.active = True
     try:
         navigation.run()
@@ -48,3 +50,23 @@ def require_router() -> None:
         return
     run()
     st.stop()
+
+
+def listens_beyond_this_machine(address: str | None) -> bool:
+    """True unless ``address`` is a loopback one (Streamlit listens on every interface when unset)."""
+    if not address:
+        return True
+    if address == "localhost":
+        return False
+    try:
+        return not ipaddress.ip_address(address).is_loopback
+    except ValueError:  # a host name other than localhost
+        return True
+
+
+def exposure_warning() -> None:
+    address = st.get_option("server.address")
+    if listens_beyond_this_machine(address):
+        st.warning(f"This app listens on **{address or 'every network interface'}**: other machines can reach it, "
+                   "with no login, and the Models page can load any folder on this server. Serve it on a "
+                   "network only on purpose (see the README, 'Serving on a network').", icon=":material/public:")
