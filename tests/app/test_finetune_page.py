@@ -97,3 +97,17 @@ def test_bad_uploads_get_clear_messages(tmp_path):
     at.selectbox(key="ft_loss_trainer").set_value("cosent").run()
     assert any("CoSENT learns from scored pairs" in w.value for w in at.warning)
     assert at.button(key="ft_start").disabled
+
+
+def test_learning_rate_follows_the_one_lora_default_until_set():
+    from embedlab.finetune.config import LEARNING_RATE, LORA_LEARNING_RATE
+
+    at = page(ft_bbc_rows=100)
+    assert at.number_input(key="ft_lr").value == LEARNING_RATE
+    at.radio(key="ft_workflow").set_value("Hand-rolled PyTorch loop").run()
+    at.toggle(key="ft_lora").set_value(True).run()
+    assert at.number_input(key="ft_lr").value == LORA_LEARNING_RATE  # the CLI's --lora default too
+    at.number_input(key="ft_lr").set_value(2e-4).run()
+    at.toggle(key="ft_lora").set_value(False).run()
+    assert at.number_input(key="ft_lr").value == 2e-4  # the user's own rate is kept
+    assert not at.exception and not at.warning
