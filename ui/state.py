@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from embedlab.evaluation.bench.bundled import BUNDLED_TASK_NAMES
 from embedlab.finetune.config import BBC_ROWS as FT_BBC_ROWS_DEFAULT
 from embedlab.finetune.config import DEFAULTS as FT_DEFAULTS
 from embedlab.finetune.config import LOSSES as FT_LOSSES
@@ -122,7 +123,7 @@ WIDGET_DEFAULTS = {
     FT_WARMUP: FT_DEFAULTS.warmup_ratio,
     FT_SEED: FT_DEFAULTS.seed,
     FT_MAP: "pca",
-    BENCH_TASKS: ["lee-sts", "bbc-clustering", "bbc-classification", "bbc-retrieval"],
+    BENCH_TASKS: list(BUNDLED_TASK_NAMES),
     BENCH_MODELS: ["minilm", "wordllama"],
 }
 # Widgets whose first value is the widget's own (first option / empty), kept once the user sets them.

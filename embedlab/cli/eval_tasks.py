@@ -7,8 +7,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 from embedlab.cli._common import (
     corpus,
     labelled_data_args,
@@ -16,29 +14,26 @@ from embedlab.cli._common import (
     progress,
     result_args,
 )
-from embedlab.errors import DataError
 
 
-def _sts_pairs(args: argparse.Namespace):
-    from embedlab.bundled import PairSet, lee_sts
-    from embedlab.tables import numeric_column, read_table, require_columns
+def _data_name(path: str) -> str:
+    return "bbc" if path == "bbc" else Path(path).name
 
-    if args.data == "lee":
-        return lee_sts()
-    df = read_table(args.data)
-    require_columns(df, [args.col1, args.col2, args.score])
-    s1, s2 = df[args.col1].astype(str).tolist(), df[args.col2].astype(str).tolist()
-    empty = [i + 1 for i, (a, b) in enumerate(zip(s1, s2)) if not a.strip() or not b.strip()]
-    if empty:
-        raise DataError(f"{len(empty)} pair(s) have an empty sentence (first at row {empty[0]}).")
-    return PairSet(Path(args.data).name, s1, s2, numeric_column(df, args.score).to_numpy())
+
+def _warn(report: str) -> None:
+    if report:
+        print(f"warning: {report}", file=sys.stderr)
 
 
 def cmd_eval_sts(args: argparse.Namespace) -> int:
+    from embedlab.bundled import lee_sts
+    from embedlab.evaluation.bench.from_table import sts_pairs
     from embedlab.evaluation.sts import evaluate_sts
     from embedlab.models import load_model
+    from embedlab.tables import read_table
 
-    pairs = _sts_pairs(args)
+    pairs = lee_sts() if args.data == "lee" else sts_pairs(read_table(args.data), args.col1, args.col2,
+                                                           args.score, name=Path(args.data).name)
     model = load_model(args.model)
     start = time.perf_counter()
     result = evaluate_sts(model, pairs.sentences1, pairs.sentences2, pairs.scores,
@@ -53,40 +48,24 @@ def cmd_eval_sts(args: argparse.Namespace) -> int:
     return 0
 
 
-def _labelled_texts(args: argparse.Namespace) -> tuple[str, list[str], list, list[int]]:
-    """(data name, texts, labels, table rows) from --data bbc|FILE; rows without text or label are skipped."""
-    from embedlab.tables import require_columns, text_column
+def _table_task(table, kind: str, name: str, columns: dict, **options):
+    """The task from a table, with what was skipped said on stderr."""
+    from embedlab.evaluation.bench.from_table import task_from_table
 
-    df = corpus(args.data)
-    column = text_column(df, args.text_column)
-    require_columns(df, [args.label_column])
-    raw = df[args.label_column].tolist()
-    texts, labels, rows = [], [], []
-    for text, row in zip(column.texts, column.rows):
-        label = raw[row]
-        if label is None or (isinstance(label, float) and np.isnan(label)) or (isinstance(label, str) and not label.strip()):
-            continue
-        texts.append(text)
-        labels.append(label.strip() if isinstance(label, str) else label)
-        rows.append(row)
-    skipped = len(df) - len(texts)
-    if skipped:
-        print(f"warning: skipped {skipped} row(s) without text in {args.text_column!r} or without a label in "
-              f"{args.label_column!r}.", file=sys.stderr)
-    if not texts:
-        raise DataError(f"No row has both a text in {args.text_column!r} and a label in {args.label_column!r}.")
-    return ("bbc" if args.data == "bbc" else Path(args.data).name), texts, labels, rows
+    built = task_from_table(table, kind, name=name, columns=columns, **options)
+    _warn(built.report)
+    return built
 
 
 def _run_eval_task(args: argparse.Namespace, task) -> dict:
     """Load the model, run (or fetch from the results cache) one task; a record for --json."""
-    from embedlab.evaluation import bench
+    from embedlab.evaluation.bench import runner
 
-    model = bench.default_loader(args.model)
-    result = bench.run_task(model, task, name=args.model, progress=progress(f"encoding with {args.model}"),
-                            cache=not args.no_cache)
+    model = runner.default_loader(args.model)
+    result = runner.run_task(model, task, name=args.model, progress=progress(f"encoding with {args.model}"),
+                             cache=not args.no_cache)
     return {"model": args.model, "task": task.info(), "metrics": result.metrics,
-            "seconds": round(result.seconds or 0.0, 2), "cached": result.cached}
+            "seconds": round(result.seconds or 0.0, 2), "cached": result.cached, "data": _data_name(args.data)}
 
 
 def _report(args: argparse.Namespace, record: dict, what: str) -> dict | None:
@@ -102,14 +81,18 @@ def _report(args: argparse.Namespace, record: dict, what: str) -> dict | None:
     return record["metrics"]
 
 
-def cmd_eval_clustering(args: argparse.Namespace) -> int:
-    from embedlab.evaluation.bench import clustering_task
+def _labelled_columns(args: argparse.Namespace) -> dict:
+    return {"text": args.text_column, "label": args.label_column}
 
-    name, texts, labels, _ = _labelled_texts(args)
-    task = clustering_task("bbc-clustering" if name == "bbc" else f"clustering:{name}", texts, labels,
-                           seed=args.seed, n_runs=args.runs, run_size=args.run_size,
-                           max_fraction=args.max_fraction, max_documents=args.max_documents)
-    record = {**_run_eval_task(args, task), "data": name}
+
+def cmd_eval_clustering(args: argparse.Namespace) -> int:
+    from embedlab.evaluation.bench.bundled import BBC_CLUSTERING
+
+    name = BBC_CLUSTERING if args.data == "bbc" else f"clustering:{_data_name(args.data)}"
+    built = _table_task(corpus(args.data), "clustering", name, _labelled_columns(args), seed=args.seed,
+                        n_runs=args.runs, run_size=args.run_size, max_fraction=args.max_fraction,
+                        max_documents=args.max_documents)
+    record = _run_eval_task(args, built.task)
     m = _report(args, record, "Clustering")
     if m is None:
         return 0
@@ -120,18 +103,20 @@ def cmd_eval_clustering(args: argparse.Namespace) -> int:
 
 
 def cmd_eval_classification(args: argparse.Namespace) -> int:
-    from embedlab.evaluation.bench import classification_task
+    from embedlab.evaluation.bench.bundled import BBC_CLASSIFICATION
+    from embedlab.evaluation.bench.from_table import labelled_texts
 
-    name, texts, labels, _ = _labelled_texts(args)
-    test_texts = test_labels = None
+    test = None
     if args.test_data:
-        test_args = argparse.Namespace(**{**vars(args), "data": args.test_data})
-        _, test_texts, test_labels, _ = _labelled_texts(test_args)
-    task = classification_task("bbc-classification" if name == "bbc" and not args.test_data
-                               else f"classification:{name}", texts, labels, test_texts=test_texts,
-                               test_labels=test_labels, test_size=args.test_size, seed=args.seed,
-                               n_experiments=args.experiments, samples_per_label=args.samples_per_label)
-    record = {**_run_eval_task(args, task), "data": name}
+        test = labelled_texts(corpus(args.test_data), args.text_column, args.label_column)
+        _warn(test.report)
+    name = (BBC_CLASSIFICATION if args.data == "bbc" and not args.test_data
+            else f"classification:{_data_name(args.data)}")
+    built = _table_task(corpus(args.data), "classification", name, _labelled_columns(args),
+                        test_texts=test and test.texts, test_labels=test and test.labels,
+                        test_size=args.test_size, seed=args.seed, n_experiments=args.experiments,
+                        samples_per_label=args.samples_per_label)
+    record = _run_eval_task(args, built.task)
     m = _report(args, record, "Classification")
     if m is None:
         return 0
@@ -144,19 +129,11 @@ def cmd_eval_classification(args: argparse.Namespace) -> int:
 
 
 def cmd_eval_pair_classification(args: argparse.Namespace) -> int:
-    from embedlab.evaluation.bench import pair_classification_task
-    from embedlab.tables import numeric_column, read_table, require_columns
+    from embedlab.tables import read_table
 
-    df = read_table(args.data)
-    require_columns(df, [args.col1, args.col2, args.label])
-    s1, s2 = df[args.col1].astype(str).tolist(), df[args.col2].astype(str).tolist()
-    empty = [i + 1 for i, (a, b) in enumerate(zip(s1, s2)) if not a.strip() or not b.strip()]
-    if empty:
-        raise DataError(f"{len(empty)} pair(s) have an empty sentence (first at row {empty[0]}).")
-    labels = numeric_column(df, args.label).tolist()
-    name = Path(args.data).name
-    task = pair_classification_task(f"pair-classification:{name}", s1, s2, labels)
-    record = {**_run_eval_task(args, task), "data": name}
+    built = _table_task(read_table(args.data), "pair-classification", f"pair-classification:{_data_name(args.data)}",
+                        {"sentence1": args.col1, "sentence2": args.col2, "label": args.label})
+    record = _run_eval_task(args, built.task)
     m = _report(args, record, "Pair classification")
     if m is None:
         return 0
@@ -169,18 +146,11 @@ def cmd_eval_pair_classification(args: argparse.Namespace) -> int:
 
 
 def cmd_eval_dedup(args: argparse.Namespace) -> int:
-    from embedlab.evaluation.bench import dedup_task
-    from embedlab.tables import text_column
-
-    df = corpus(args.data)
-    column = text_column(df, args.text_column)
-    if column.report:
-        print(f"warning: {column.report}", file=sys.stderr)
-    name = "bbc" if args.data == "bbc" else Path(args.data).name
-    task = dedup_task(f"dedup:{name}", column.texts, args.threshold)
-    record = {**_run_eval_task(args, task), "data": name}
+    built = _table_task(corpus(args.data), "dedup", f"dedup:{_data_name(args.data)}", {"text": args.text_column},
+                        threshold=args.threshold)
+    record = _run_eval_task(args, built.task)
     # groups as table rows (0-based positions in the file, as `cluster` reports them) with their texts
-    record["groups"] = [{"rows": [column.rows[i] for i in group], "texts": [column.texts[i] for i in group]}
+    record["groups"] = [{"rows": [built.rows[i] for i in group], "texts": [built.texts[i] for i in group]}
                         for group in record["metrics"]["groups"]]
     m = _report(args, record, "Near-duplicates")
     if m is None:

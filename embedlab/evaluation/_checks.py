@@ -65,3 +65,37 @@ def positive_int(value, name: str) -> int:
 def _preview(counts: Counter, limit: int = 5) -> str:
     shown = ", ".join(f"{k!r}: {v}" for k, v in list(counts.items())[:limit])
     return shown + (", ..." if len(counts) > limit else "") if counts else "none"
+
+
+def text_list(values: Sequence[str], name: str) -> list[str]:
+    """Non-empty texts as a plain list; an empty or non-text entry is named by its position."""
+    if isinstance(values, str):
+        raise DataError(f"{name} must be a list of texts, not a single string.")
+    texts = values.tolist() if hasattr(values, "tolist") else list(values)
+    if not texts:
+        raise DataError(f"{name} is empty.")
+    for i, text in enumerate(texts):
+        if not isinstance(text, str):
+            raise DataError(f"{name}[{i}] is {type(text).__name__}, not text.")
+        if not text.strip():
+            raise DataError(f"{name}[{i}] is empty; drop empty texts first.")
+    return texts
+
+
+def number_list(values: Sequence[float], name: str) -> list[float]:
+    """Finite numbers as a plain list of floats."""
+    try:
+        numbers = [float(v) for v in (values.tolist() if hasattr(values, "tolist") else values)]
+    except (TypeError, ValueError):
+        raise DataError(f"{name} must be numbers.") from None
+    if not all(np.isfinite(numbers)):
+        raise DataError(f"{name} contains NaN or infinite values.")
+    return numbers
+
+
+def same_length(*named: tuple[str, Sequence]) -> None:
+    """One entry per pair in every named sequence."""
+    lengths = {name: len(values) for name, values in named}
+    if len(set(lengths.values())) > 1:
+        raise DataError("These must have one entry per pair: "
+                        + ", ".join(f"{k} has {v}" for k, v in lengths.items()) + ".")

@@ -26,12 +26,22 @@ from typing import Sequence, TypedDict
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import (accuracy_score, average_precision_score, f1_score, precision_score,
-                             recall_score)
+from sklearn.metrics import (
+    accuracy_score,
+    average_precision_score,
+    f1_score,
+    precision_score,
+    recall_score,
+)
 from sklearn.model_selection import train_test_split
 
 from embedlab.errors import DataError
-from embedlab.evaluation._checks import embedding_matrix, label_list, positive_int, require_classes
+from embedlab.evaluation._checks import (
+    embedding_matrix,
+    label_list,
+    positive_int,
+    require_classes,
+)
 
 # A class seen once gives the probe the same single point in every experiment, and a stratified
 # split cannot put it on both sides; two is the least that makes the experiments differ.
@@ -133,6 +143,11 @@ def _check_probe_data(x_train: np.ndarray, y_train: list, x_test: np.ndarray, y_
     if x_train.shape[1] != x_test.shape[1]:
         raise DataError(f"train_emb has dimension {x_train.shape[1]} but test_emb has "
                         f"{x_test.shape[1]}; embed both with the same model.")
+    check_probe_labels(y_train, y_test)
+
+
+def check_probe_labels(y_train: list, y_test: list) -> None:
+    """What the probe needs of its labels (checked before anything is embedded, too)."""
     counts = require_classes(y_train, name="train_labels")
     rare = sorted(repr(k) for k, v in counts.items() if v < MIN_TRAIN_PER_CLASS)
     if rare:

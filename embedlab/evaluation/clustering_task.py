@@ -33,7 +33,12 @@ from sklearn.cluster import MiniBatchKMeans
 from sklearn.metrics.cluster import adjusted_mutual_info_score, v_measure_score
 
 from embedlab.errors import DataError
-from embedlab.evaluation._checks import embedding_matrix, label_list, positive_int, require_classes
+from embedlab.evaluation._checks import (
+    embedding_matrix,
+    label_list,
+    positive_int,
+    require_classes,
+)
 
 # mteb's sentinel for "no gold label at this level" (mteb/abstasks/clustering.py)
 MISSING_LABEL = -1
@@ -92,26 +97,12 @@ def clustering_scores(
         x, y = x[keep], [y[i] for i in keep]
 
     # 3. Drop -1 labels (mteb/abstasks/clustering.py, _evaluate_clustering_bootstrapped)
-    y_arr = np.array(y)
-    valid = np.array([label != MISSING_LABEL for label in y_arr], dtype=bool)
-    x, y_arr = x[valid], y_arr[valid]
-    k = int(np.unique(y_arr).size)
-    if k < 2:
-        raise DataError(f"After sub-sampling only {k} distinct label(s) remain among {len(y_arr)} "
-                        "rows; raise max_fraction/max_documents or use more data.")
-    if run_size < k:
-        raise DataError(f"run_size ({run_size}) must be at least the number of labels ({k}): "
-                        "k-means cannot find more clusters than it has points.")
+    x, y_arr, k = _labelled_rows(x, y, run_size)
 
     # 4.-5. One estimator, refitted on each bootstrap sample (same code path as mteb)
     model = MiniBatchKMeans(n_clusters=k, batch_size=kmeans_batch_size, init="k-means++",
                             n_init=1, random_state=seed)
-    v_measures, amis = [], []
-    for _ in range(n_runs):
-        rows = rng.choices(range(len(x)), k=run_size)
-        assigned = model.fit_predict(x[rows])
-        v_measures.append(float(v_measure_score(y_arr[rows], assigned)))
-        amis.append(float(adjusted_mutual_info_score(y_arr[rows], assigned)))
+    v_measures, amis = _bootstrap_runs(model, x, y_arr, rng, n_runs=n_runs, run_size=run_size)
 
     # 6. Mean and population std over runs
     return ClusteringScores(
@@ -129,21 +120,51 @@ def clustering_scores(
     )
 
 
+def _labelled_rows(x: np.ndarray, y: list, run_size: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """(rows, labels, k) without the -1 rows; k = distinct labels left, at least 2 and at most ``run_size``."""
+    y_arr = np.array(y)
+    valid = np.array([label != MISSING_LABEL for label in y_arr], dtype=bool)
+    x, y_arr = x[valid], y_arr[valid]
+    k = int(np.unique(y_arr).size)
+    if k < 2:
+        raise DataError(f"After sub-sampling only {k} distinct label(s) remain among {len(y_arr)} "
+                        "rows; raise max_fraction/max_documents or use more data.")
+    if run_size < k:
+        raise DataError(f"run_size ({run_size}) must be at least the number of labels ({k}): "
+                        "k-means cannot find more clusters than it has points.")
+    return x, y_arr, k
+
+
+def _bootstrap_runs(model: MiniBatchKMeans, x: np.ndarray, y: np.ndarray, rng: random.Random, *,
+                    n_runs: int, run_size: int) -> tuple[list[float], list[float]]:
+    """(V-measures, AMIs) of ``n_runs`` fits on ``run_size`` rows drawn with replacement."""
+    v_measures, amis = [], []
+    for _ in range(n_runs):
+        rows = rng.choices(range(len(x)), k=run_size)
+        assigned = model.fit_predict(x[rows])
+        v_measures.append(float(v_measure_score(y[rows], assigned)))
+        amis.append(float(adjusted_mutual_info_score(y[rows], assigned)))
+    return v_measures, amis
+
+
 def _documents_to_embed(n: int, max_fraction: float | None, max_documents: int | None,
                         rng: random.Random) -> list[int] | None:
     """Indices mteb would embed, or None for all of them (no draw from ``rng`` then, as in mteb)."""
-    if max_fraction is not None and max_documents is not None:
-        raise DataError("Set max_fraction or max_documents, not both (mteb refuses both too).")
+    check_subsample(max_fraction, max_documents)
     if max_fraction is None and max_documents is None:
         return None
-    if max_fraction is not None:
-        if not 0 < max_fraction <= 1:
-            raise DataError(f"max_fraction must be in (0, 1], got {max_fraction!r}.")
-        count = int(max_fraction * n)
-    else:
-        count = positive_int(max_documents, "max_documents")
-    count = min(n, count)
+    count = min(n, int(max_fraction * n) if max_fraction is not None else int(max_documents))
     if count < 2:
         raise DataError(f"Sub-sampling {n} rows leaves {count}; clustering needs at least 2. "
                         "Raise max_fraction/max_documents or leave both unset.")
     return rng.sample(range(n), k=count)
+
+
+def check_subsample(max_fraction: float | None, max_documents: int | None) -> None:
+    """The sub-sampling options are valid (checked before anything is embedded, too)."""
+    if max_fraction is not None and max_documents is not None:
+        raise DataError("Set max_fraction or max_documents, not both (mteb refuses both too).")
+    if max_fraction is not None and not 0 < max_fraction <= 1:
+        raise DataError(f"max_fraction must be in (0, 1], got {max_fraction!r}.")
+    if max_documents is not None:
+        positive_int(max_documents, "max_documents")

@@ -25,8 +25,11 @@ from typing import Sequence
 
 import numpy as np
 from sklearn.metrics import average_precision_score
-from sklearn.metrics.pairwise import (paired_cosine_distances, paired_euclidean_distances,
-                                      paired_manhattan_distances)
+from sklearn.metrics.pairwise import (
+    paired_cosine_distances,
+    paired_euclidean_distances,
+    paired_manhattan_distances,
+)
 
 from embedlab.errors import DataError
 from embedlab.evaluation._checks import embedding_matrix, label_list, nonzero_rows

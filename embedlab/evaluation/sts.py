@@ -17,6 +17,7 @@ from sklearn.metrics.pairwise import paired_cosine_distances
 
 from embedlab.embedder import Embedder, Progress
 from embedlab.errors import DataError
+from embedlab.evaluation._checks import number_list, same_length, text_list
 
 
 @dataclass(frozen=True)
@@ -30,14 +31,29 @@ class STSResult:
         return asdict(self)
 
 
-def sts_scores(emb1: np.ndarray, emb2: np.ndarray, gold: Sequence[float], *, model: str = "") -> STSResult:
-    gold = np.asarray(gold, dtype=float)
-    if len(emb1) != len(emb2) or len(emb1) != len(gold):
-        raise ValueError(f"Got {len(emb1)} and {len(emb2)} embeddings for {len(gold)} gold scores.")
+def check_pairs(sentences1: Sequence[str], sentences2: Sequence[str],
+                gold: Sequence[float]) -> tuple[list[str], list[str], list[float]]:
+    """Scored pairs as plain lists, checked before anything is embedded."""
+    s1, s2 = text_list(sentences1, "sentences1"), text_list(sentences2, "sentences2")
+    scores = number_list(gold, "scores")
+    same_length(("sentences1", s1), ("sentences2", s2), ("scores", scores))
+    _check_gold(np.asarray(scores))
+    return s1, s2, scores
+
+
+def _check_gold(gold: np.ndarray) -> None:
     if len(gold) < 3:
         raise DataError(f"STS needs at least 3 scored pairs, got {len(gold)}.")
     if np.ptp(gold) == 0:
         raise DataError("All gold scores are equal; a correlation is undefined.")
+
+
+def sts_scores(emb1: np.ndarray, emb2: np.ndarray, gold: Sequence[float], *, model: str = "") -> STSResult:
+    gold = np.asarray(gold, dtype=float)
+    if len(emb1) != len(emb2) or len(emb1) != len(gold):
+        raise DataError(f"Got {len(emb1)} and {len(emb2)} embeddings for {len(gold)} gold scores; "
+                        "give one pair of embeddings per gold score.")
+    _check_gold(gold)
     cosine = 1 - paired_cosine_distances(emb1, emb2)
     return STSResult(
         model=model,

@@ -14,8 +14,11 @@ computed as mteb 2.26 computes them; bad input raises ``embedlab.errors.DataErro
   them; not an mteb task, see ``dedup``.
 """
 
-from embedlab.evaluation.classification_task import (ClassificationScores, classification_scores,
-                                                     train_test_split_for_probe)
+from embedlab.evaluation.classification_task import (
+                                                     ClassificationScores,
+                                                     classification_scores,
+                                                     train_test_split_for_probe,
+)
 from embedlab.evaluation.clustering_task import ClusteringScores, clustering_scores
 from embedlab.evaluation.dedup import Disagreement, dedup_disagreement, dedup_groups
 from embedlab.evaluation.pair_classification_task import pair_classification_scores

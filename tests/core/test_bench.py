@@ -3,6 +3,7 @@ error entries, and the CLI commands; fake encoders and synthetic data, plus one 
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import math
@@ -14,9 +15,15 @@ from scipy.stats import pearsonr
 
 from embedlab.cache import CachedEmbedder, EmbeddingCache
 from embedlab.cli import main
-from embedlab.errors import DataError, ModelLoadError
+from embedlab.errors import DataError, ModelLoadError, OptionError
 from embedlab.evaluation import bench as B
-from embedlab.evaluation.tasks import classification_scores, clustering_scores, train_test_split_for_probe
+from embedlab.evaluation.bench import cache as bench_cache
+from embedlab.evaluation.bench import runner
+from embedlab.evaluation.tasks import (
+    classification_scores,
+    clustering_scores,
+    train_test_split_for_probe,
+)
 from embedlab.retrieval.corpus import RetrievalData
 from tests.fakes import CountingEmbedder, TableEmbedder, topic_corpus
 
@@ -289,8 +296,7 @@ def test_leaderboard_shape_average_order_and_seconds():
         return models[name]
 
     events = []
-    board = B.run_bench(["reversed", "random", "good"], tasks, loader=loader,
-                        progress=lambda label, done, total: events.append((label, done, total)))
+    board = B.run_bench(["reversed", "random", "good"], tasks, loader=loader, progress=events.append)
     table = board.table
     assert loads == ["reversed", "random", "good"]  # each model loaded once for all four tasks
     assert list(table.columns) == ["clu", "cls", "dup", "sts", "average", "seconds"]
@@ -306,7 +312,10 @@ def test_leaderboard_shape_average_order_and_seconds():
     assert table.loc["good", "average"] == pytest.approx(1.0)
     # Same-topic texts differ only by small noise (cosine > .999): one group per topic, 57 of 60 removable
     assert table.loc["good", "dup"] == pytest.approx(57 / 60) and table.loc["random", "dup"] == 0.0
-    assert ("good · sts (12/12)", 1, 1) in events and any(total > 1 for _, _, total in events)
+    assert B.BenchProgress("good", "sts", 12, 12, 1, 1) in events and any(e.total > 1 for e in events)
+    assert events[-1].label == "good · sts (12/12)" and events[-1].cells_done == 12
+    done = [e.cells_done for e in events]
+    assert done == sorted(done) and set(done) == set(range(1, 13))  # what the page's bar shows, never backwards
 
     data = json.loads(board.to_json())
     assert [row["model"] for row in data["leaderboard"]] == list(table.index)
@@ -345,6 +354,76 @@ def test_a_bad_model_or_a_failing_task_is_an_error_entry_not_a_crash():
     assert data["results"]["fragile"]["boom"]["error"] == "RuntimeError: the GPU caught fire"
     csv = board.to_csv()
     assert "load: Unknown model 'nope'." in csv and "boom: RuntimeError: the GPU caught fire" in csv
+
+
+def test_results_are_frozen_once_built():
+    board = B.run_bench(["m"], toy_tasks()[3:], loader=lambda name: ToyEmbedder())
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        board.results["m"]["sts"].metrics = {}
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        board.errors = {}
+
+
+def test_bench_job_runs_in_the_background_with_structured_progress(monkeypatch):
+    from embedlab.evaluation.bench.job import BenchJob
+
+    monkeypatch.setattr(runner, "default_loader", lambda name: ToyEmbedder(key=name))
+    job = BenchJob(["a", "b"], toy_tasks())
+    assert not job.running and job.cells == 8 and job.cells_done == 0 and job.progress is None
+    job.start()
+    job._thread.join(60)
+    assert not job.running and job.error is None and job.finished >= job.started
+    assert job.cells_done == job.cells == 8 and job.progress.label == "b · sts (8/8)"
+    assert set(job.result.table.index) == {"a", "b"}
+    failing = BenchJob([" "], toy_tasks()).start()
+    failing._thread.join(60)
+    assert failing.result is None and "No model given" in failing.error
+
+
+# ---- tasks from a table -------------------------------------------------------------------------------
+def test_task_from_table_picks_columns_and_skips_unusable_rows():
+    frame = topic_corpus()
+    table = pd.concat([frame, pd.DataFrame({"text": [None, "A galaxy and a comet."], "label": ["cooking", " "]})],
+                      ignore_index=True).rename(columns={"label": "topic"})
+    built = B.task_from_table(table, "clustering", name="t", columns={"label": "topic"}, run_size=300)
+    assert built.report == "Skipped 2 row(s) without text in 'text' or without a label in 'topic'."
+    assert built.texts == frame["text"].tolist() and built.rows == list(range(len(frame)))
+    assert built.task.data_key == B.clustering_task("t", *corpus(), run_size=300).data_key
+    classification = B.task_from_table(table, "classification", name="c", columns={"label": "topic"})
+    assert classification.task.size == {"train": 30, "test": 30, "labels": 3}
+
+    dedup = B.task_from_table(pd.DataFrame({"body": ["a", "", "b"]}), "dedup", name="d",
+                              columns={"text": "body"}, threshold=0.5)
+    assert dedup.rows == [0, 2] and dedup.texts == ["a", "b"] and "1 empty" in dedup.report
+    assert dedup.task.data_key == B.dedup_task("d", ["a", "b"], 0.5).data_key
+
+    pairs = pd.DataFrame({"l": ["x", "y", "z", "w"], "r": ["p", "q", "r", "s"], "g": ["1", 2, 3, 4.5]})
+    sts = B.task_from_table(pairs, "sts", name="s", columns={"sentence1": "l", "sentence2": "r", "score": "g"})
+    assert sts.task.data_key == B.sts_task("s", ["x", "y", "z", "w"], ["p", "q", "r", "s"], [1, 2, 3, 4.5]).data_key
+    assert sts.report == "" and sts.texts == []
+
+
+@pytest.mark.parametrize("table, kind, message", [
+    ({"sentence1": ["a", None], "sentence2": ["c", "d"], "label": [1, 0]}, "pair-classification",
+     "1 pair(s) have an empty sentence (first at row 2)"),
+    ({"sentence1": ["a", "b"], "sentence2": ["c", "d"], "label": [1, 0.5]}, "pair-classification",
+     "must be 0 (not a pair) or 1"),
+    ({"sentence1": ["a", "b", "e"], "sentence2": ["c", "d", "f"], "score": [1, "high", 2]}, "sts",
+     "Column 'score' must be numeric"),
+    ({"text": ["a", "b"]}, "clustering", "'label' not found"),
+    ({"text": ["a", "b"], "label": [None, " "]}, "classification", "No row has both a text"),
+])
+def test_task_from_table_bad_tables_are_data_errors(table, kind, message):
+    with pytest.raises(DataError) as info:
+        B.task_from_table(pd.DataFrame(table), kind, name="x")
+    assert message in str(info.value)
+
+
+def test_task_from_table_bad_kind_or_column_role_is_an_option_error():
+    with pytest.raises(OptionError, match="Valid kinds: sts, clustering"):
+        B.task_from_table(pd.DataFrame({"text": ["a"]}), "retrieval", name="x")
+    with pytest.raises(OptionError, match="no column role 'score'"):
+        B.task_from_table(pd.DataFrame({"text": ["a"]}), "dedup", name="x", columns={"score": "s"})
 
 
 def test_run_bench_refuses_nothing_to_do():
@@ -398,7 +477,7 @@ def test_changed_data_model_or_version_miss_the_cache(monkeypatch):
     bench_once(other_model, [task])
     assert n_encoded(other_model) == len(set(texts))
 
-    monkeypatch.setattr(B, "BENCH_VERSION", B.BENCH_VERSION + 1)
+    monkeypatch.setattr(bench_cache, "BENCH_VERSION", B.BENCH_VERSION + 1)
     after_upgrade = TopicEmbedder(key="v1")
     bench_once(after_upgrade, [task])
     assert n_encoded(after_upgrade) == len(set(texts))
@@ -449,7 +528,7 @@ def fakes(monkeypatch):
             raise ModelLoadError(f"Unknown model {name!r}.")
         return models[name]
 
-    monkeypatch.setattr(B, "default_loader", loader)
+    monkeypatch.setattr(runner, "default_loader", loader)
     return models
 
 
@@ -467,7 +546,7 @@ def test_cli_eval_clustering(capsys, fakes, topics_file):
     code, out, err = run(capsys, "eval", "clustering", "--model", "topic", "--data", topics_file,
                          "--label-column", "topic", "--run-size", 300, "--json")
     record = json.loads(out)
-    assert code == 0 and "skipped 2 row(s)" in err
+    assert code == 0 and "Skipped 2 row(s)" in err
     assert record["metrics"]["main_score"] == pytest.approx(1.0) and record["metrics"]["n_documents"] == 60
     assert record["task"]["kind"] == "clustering" and record["data"] == "topics.csv" and record["cached"] is False
     code, out, _ = run(capsys, "eval", "clustering", "--model", "random", "--data", topics_file,
@@ -502,7 +581,7 @@ def test_cli_eval_classification_file_test_file_and_bbc(capsys, fakes, topics_fi
 def test_cli_eval_pair_classification(capsys, monkeypatch, tmp_path):
     cosines = [0.9, 0.8, 0.3, 0.2]
     table = {f"s{i}": [1.0, 0.0] for i in range(4)} | {f"t{i}": [c, math.sqrt(1 - c * c)] for i, c in enumerate(cosines)}
-    monkeypatch.setattr(B, "default_loader", lambda name: TableEmbedder(table, name=name))
+    monkeypatch.setattr(runner, "default_loader", lambda name: TableEmbedder(table, name=name))
     path = tmp_path / "pairs.tsv"
     pd.DataFrame({"left": [f"s{i}" for i in range(4)], "right": [f"t{i}" for i in range(4)],
                   "dup": [1, 0, 1, 0]}).to_csv(path, sep="\t", index=False)
@@ -518,7 +597,7 @@ def test_cli_eval_pair_classification(capsys, monkeypatch, tmp_path):
 
 def test_cli_eval_dedup(capsys, monkeypatch, tmp_path):
     table = {"a": unit(0), "b": unit(10), "c": unit(90), "d": unit(180), "e": unit(185)}
-    monkeypatch.setattr(B, "default_loader", lambda name: TableEmbedder(table, name=name))
+    monkeypatch.setattr(runner, "default_loader", lambda name: TableEmbedder(table, name=name))
     path = tmp_path / "docs.csv"
     pd.DataFrame({"body": ["a", "b", "", "c", "d", "e"]}).to_csv(path, index=False)  # row 2 is empty
     code, out, err = run(capsys, "eval", "dedup", "--model", "t", "--data", path, "--text-column", "body",
@@ -570,7 +649,7 @@ def test_cli_bench_partial_failure_prints_results_and_exits_2(capsys, fakes):
 
 @pytest.mark.parametrize("argv, message", [
     (["bench", "--models", "random", "--tasks", "lee-sts,mteb"], "Unknown task(s) 'mteb'"),
-    (["bench", "--models", " , ", "--tasks", "lee-sts"], "--models needs at least one model"),
+    (["bench", "--models", " , ", "--tasks", "lee-sts"], "No model given: name at least one model"),
     (["eval", "clustering", "--model", "topic", "--data", "missing.csv"], "File not found"),
     (["eval", "clustering", "--model", "topic", "--data", "{topics}"], "'label' not found"),
     (["eval", "clustering", "--model", "ghost", "--data", "{topics}", "--label-column", "topic"], "Unknown model 'ghost'"),
@@ -597,6 +676,29 @@ def test_cli_bench_real_bad_model_name(capsys):
     code, _, err = run(capsys, "bench", "--models", "no-such-model", "--tasks", "lee-sts")
     assert code == 2 and "error: no-such-model: loading: Unknown model 'no-such-model'" in err
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["eval", "clustering", "--runs", "0"], "n_runs must be a positive integer"),
+    (["eval", "clustering", "--max-fraction", "2"], "max_fraction must be in (0, 1]"),
+    (["eval", "clustering", "--max-fraction", "0.5", "--max-documents", "10"], "not both"),
+    (["eval", "classification", "--experiments", "0"], "n_experiments must be a positive integer"),
+    (["eval", "classification", "--samples-per-label", "-1"], "samples_per_label must be a positive integer"),
+])
+def test_cli_checks_options_before_any_model_loads(capsys, monkeypatch, topics_file, argv, message):
+    monkeypatch.setattr(runner, "default_loader", lambda name: pytest.fail("a model was loaded"))
+    code, out, err = run(capsys, *argv, "--model", "topic", "--data", topics_file, "--label-column", "topic")
+    assert code == 2 and message in err.strip().splitlines()[-1]
+
+
+def test_cli_eval_sts_checks_pairs_before_the_model_loads(capsys, monkeypatch, tmp_path):
+    import embedlab.models
+
+    monkeypatch.setattr(embedlab.models, "load_model", lambda name: pytest.fail("a model was loaded"))
+    path = tmp_path / "flat.csv"
+    pd.DataFrame({"sentence1": ["a", "b", "c"], "sentence2": ["d", "e", "f"], "score": [1, 1, 1]}).to_csv(path, index=False)
+    code, _, err = run(capsys, "eval", "sts", "--model", "minilm", "--data", path)
+    assert code == 2 and "All gold scores are equal" in err
 
 
 @pytest.mark.slow

@@ -1,0 +1,86 @@
+"""The benchmark results cache: one JSON file per (model, task) result, keyed by the model's
+fingerprint, the task's name, kind and data key, and ``BENCH_VERSION``."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from pathlib import Path
+
+from embedlab.evaluation.bench.task import Task
+from embedlab.paths import atomic_write_json
+
+log = logging.getLogger(__name__)
+
+BENCH_VERSION = 1
+"""Bump when a change to a task's computation changes its numbers: cached results stop matching."""
+
+
+def model_fingerprint(model) -> dict | None:
+    """What decides the model's vectors, as JSON-ready data; None if the model cannot tell.
+
+    ``cache_key(role)`` (every embedlab model has it: weights fingerprint, pooling, prompt, max
+    length, EOS, encode format version) for both roles, plus the spec when there is one. A model
+    without ``cache_key`` (a bare test fake) has no fingerprint and its results are never cached.
+    """
+    key_of = getattr(model, "cache_key", None)
+    if not callable(key_of):
+        return None
+    parts: dict = {"encode": {role: key_of(role) for role in ("query", "document")}}
+    spec = getattr(model, "spec", None)
+    if spec is not None and hasattr(spec, "to_json"):
+        parts["spec"] = json.loads(spec.to_json())
+    return parts
+
+
+def result_key(model, task: Task) -> str | None:
+    """SHA-256 of {model fingerprint, task name, kind, data key, BENCH_VERSION}; None = do not cache."""
+    fingerprint = model_fingerprint(model)
+    if fingerprint is None:
+        return None
+    parts = {"bench_version": BENCH_VERSION, "model": fingerprint, "task": task.name, "kind": task.kind,
+             "data_key": task.data_key}
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+class ResultCache:
+    """One JSON file per (model, task) result: ``<root>/<key[:2]>/<key>.json``, written atomically.
+    An unreadable file is a miss, never a crash."""
+
+    def __init__(self, root: Path | str | None = None) -> None:
+        self._root = Path(root) if root is not None else None
+
+    @property
+    def root(self) -> Path:
+        if self._root is not None:
+            return self._root
+        from embedlab.paths import cache_dir
+
+        return cache_dir() / "bench"
+
+    def path(self, key: str) -> Path:
+        return self.root / key[:2] / f"{key}.json"
+
+    def get(self, key: str) -> dict | None:
+        path = self.path(key)
+        if not path.is_file():
+            return None
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+            if not isinstance(record, dict) or not isinstance(record.get("metrics"), dict):
+                raise ValueError("not a result record")
+            return record
+        except (OSError, ValueError) as exc:
+            log.warning("Ignoring unreadable bench result %s: %s", path, exc)
+            return None
+
+    def put(self, key: str, record: dict) -> None:
+        atomic_write_json(self.path(key), record)
+
+
+def result_store(cache: bool | ResultCache) -> ResultCache | None:
+    """``cache`` as a store: a given ``ResultCache``, the default one for True, None for False."""
+    if not cache:
+        return None
+    return cache if isinstance(cache, ResultCache) else ResultCache()
