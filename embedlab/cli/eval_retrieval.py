@@ -6,11 +6,26 @@ import argparse
 import sys
 from pathlib import Path
 
-from embedlab.cli._common import (
-    print_json,
-    progress,
-)
+from embedlab.cli._common import bench_progress, print_json
 from embedlab.errors import DataError
+from embedlab.retrieval.pipeline import RERANK_DEPTH, TOP_K, RetrievalPlan
+
+IGNORE_IDENTICAL_IDS = {"auto": None, "yes": True, "no": False}
+
+
+def _names(text: str | None) -> tuple[str, ...]:
+    return tuple(n.strip() for n in (text or "").split(",") if n.strip())
+
+
+def _plan(args: argparse.Namespace) -> RetrievalPlan:
+    from embedlab.retrieval.pipeline import check_names
+
+    if not _names(args.model) and not args.bm25:
+        raise DataError("Nothing to evaluate: give --model (comma-separated for several) and/or --bm25.")
+    plan = RetrievalPlan(models=_names(args.model), bm25=args.bm25, hybrid=args.hybrid,
+                         rerankers=_names(args.rerank), depth=args.rerank_depth, top_k=args.top_k)
+    check_names(plan)
+    return plan
 
 
 def _retrieval_data(args: argparse.Namespace):
@@ -19,14 +34,14 @@ def _retrieval_data(args: argparse.Namespace):
     given = [args.corpus, args.queries, args.qrels]
     if args.data and any(given):
         raise DataError("Give either --data (bbc or a BEIR folder) or --corpus/--queries/--qrels, not both.")
+    ignore = IGNORE_IDENTICAL_IDS[args.ignore_identical_ids]
     if args.data == "bbc":
         data = bbc_title_to_article()
     elif args.data:
-        data = load_beir(args.data, args.split, ignore_identical_ids={"auto": None, "yes": True, "no": False}[
-            args.ignore_identical_ids])
+        data = load_beir(args.data, args.split, ignore_identical_ids=ignore)
     elif all(given):
-        data = assemble(Path(args.corpus).parent.name or "data", args.corpus, args.queries, args.qrels)
-        data.ignore_identical_ids = args.ignore_identical_ids == "yes"
+        data = assemble(Path(args.corpus).parent.name or "data", args.corpus, args.queries, args.qrels,
+                        ignore_identical_ids=bool(ignore))
     else:
         raise DataError("Retrieval needs --data bbc, --data BEIR_FOLDER, or all three of --corpus, --queries, --qrels.")
     return data.subset_queries(args.max_queries) if args.max_queries else data
@@ -34,43 +49,27 @@ def _retrieval_data(args: argparse.Namespace):
 
 def cmd_eval_retrieval(args: argparse.Namespace) -> int:
     from embedlab.models import load_model
-    from embedlab.retrieval import pipeline as P
     from embedlab.retrieval.metrics import DEFAULT_METRICS
+    from embedlab.retrieval.pipeline import run_plan, summary_table
     from embedlab.retrieval.rerank import load_reranker
 
+    plan = _plan(args)
     data = _retrieval_data(args)
     for note in data.notes:
         print(f"note: {note}", file=sys.stderr)
-    names = [n.strip() for n in (args.model or "").split(",") if n.strip()]
-    if not names and not args.bm25:
-        raise DataError("Nothing to evaluate: give --model (comma-separated for several) and/or --bm25.")
-    rerankers = [load_reranker(r.strip()) for r in (args.rerank or "").split(",") if r.strip()]
-    models = [load_model(n) for n in names]  # fail on a bad name before any long work
-    stages = []
-    lexical = P.bm25_search(data, k=args.top_k) if (args.bm25 or args.hybrid) else None
-    if args.bm25:
-        stages.append(lexical)
-    for model in models:
-        dense = P.dense_search(data, model, k=args.top_k, progress=progress(f"embedding with {model.name}"))
-        stages.append(dense)
-        if args.hybrid:
-            stages.append(P.hybrid(dense, lexical, k=args.top_k))
-        for reranker in rerankers:
-            stages.append(P.rerank(dense, data, reranker, depth=args.rerank_depth,
-                                   progress=progress(f"reranking with {reranker.name}")))
-    if not models:
-        for reranker in rerankers:
-            stages.append(P.rerank(lexical, data, reranker, depth=args.rerank_depth))
-    table = P.summary_table(stages, data, DEFAULT_METRICS)
+    rerankers = {name: load_reranker(name) for name in plan.rerankers}
+    models = {name: load_model(name) for name in plan.models}
+    rankings = run_plan(plan, data, models=models, rerankers=rerankers, progress=bench_progress())
+    table = summary_table(rankings, data, DEFAULT_METRICS)
     record = {"data": data.name, "documents": len(data.doc_ids), "queries": len(data.query_ids),
-              "notes": data.notes, "top_k": args.top_k, "ignore_identical_ids": data.ignore_identical_ids,
+              "notes": data.notes, "top_k": plan.top_k, "ignore_identical_ids": data.ignore_identical_ids,
               "results": [{"pipeline": name, **row} for name, row in table.to_dict(orient="index").items()]}
     if args.per_query:
-        record["per_query"] = {st.name: st.evaluate(data).round(5).to_dict(orient="index") for st in stages}
+        record["per_query"] = {r.name: r.evaluate(data).round(5).to_dict(orient="index") for r in rankings}
     if args.json:
         print_json(record)
         return 0
-    print(f"Retrieval  data={data.name}  {data.summary()}  (top {args.top_k} per query)")
+    print(f"Retrieval  data={data.name}  {data.summary()}  (top {plan.top_k} per query)")
     shown = table.copy()
     for name in DEFAULT_METRICS:
         shown[name] = shown[name].map(lambda v: f"{v:.4f}")
@@ -87,11 +86,11 @@ def register(tasks) -> None:
     p.add_argument("--queries", help="queries file: _id/id, text")
     p.add_argument("--qrels", help="qrels: query-id, corpus-id, score (BEIR TSV, CSV, or TREC 4-column)")
     p.add_argument("--rerank", help="reranker(s), comma-separated: maxsim:MODEL, qlm:MODEL, llm:MODEL, cross-encoder:WHERE")
-    p.add_argument("--rerank-depth", type=int, default=100, help="how many first-stage results to rerank")
+    p.add_argument("--rerank-depth", type=int, default=RERANK_DEPTH, help="how many first-stage results to rerank")
     p.add_argument("--bm25", action="store_true", help="add the BM25 baseline")
     p.add_argument("--hybrid", action="store_true", help="add BM25 + model fused by reciprocal rank")
-    p.add_argument("--top-k", type=int, default=1000, help="results kept per query (mteb uses 1000)")
-    p.add_argument("--ignore-identical-ids", choices=("auto", "yes", "no"), default="auto",
+    p.add_argument("--top-k", type=int, default=TOP_K, help="results kept per query (mteb uses 1000)")
+    p.add_argument("--ignore-identical-ids", choices=tuple(IGNORE_IDENTICAL_IDS), default="auto",
                    help="drop a result whose id equals the query id before scoring; auto = as mteb does for the "
                         "BEIR folder's name (ArguAna, Quora, FiQA, FEVER, MSMARCO)")
     p.add_argument("--max-queries", type=int, help="evaluate a seeded random subset of the queries")

@@ -18,15 +18,15 @@ import numpy as np
 import pandas as pd
 
 from embedlab.finetune.trainset import TrainSet
-from embedlab.retrieval import pipeline as P
 from embedlab.retrieval.corpus import RetrievalData
-from embedlab.retrieval.search import DenseIndex
+from embedlab.retrieval.pipeline import RetrievalPlan, run_plan
 
+HELD_OUT_TOP_K = 100  # enough for nDCG@10 and Recall@10; held-out corpora are small
 SUMMARY_METRICS = ("triplet accuracy", "nDCG@10", "MRR@10", "Recall@1", "Recall@10", "mean random-pair cosine",
                    "Spearman")
 
 
-@dataclass
+@dataclass(frozen=True)
 class Evaluation:
     scores: dict[str, float]
     positive_sims: np.ndarray  # cos(anchor, positive) per held-out row
@@ -72,13 +72,16 @@ def evaluate(model, data: TrainSet, *, reranker=None, rerank_depth: int = 20, se
     if data.negatives is not None:
         neg = np.einsum("ij,ij->i", q_vec[a_rows], d_vec[[doc_index[n] for n in data.negatives]])
 
-    # The held-out split as a retrieval set, searched and reranked by the retrieval pipeline.
+    # The held-out split as a retrieval set, searched (and reranked) by the retrieval pipeline.
     corpus = RetrievalData(data.name, [f"d{i}" for i in range(len(docs))], [""] * len(docs), docs,
                            [f"q{i}" for i in range(len(queries))], queries, qrels)
-    stage = P.Stage(getattr(model, "name", "model"), DenseIndex(d_vec, normalized=True).search(q_vec, 100), 0.0)
-    if reranker is not None:
-        stage = P.rerank(stage, corpus, reranker, depth=rerank_depth)
-    per_query = stage.evaluate(corpus, ("nDCG@10", "MRR@10", "Recall@1", "Recall@10"))
+    name = getattr(model, "name", "model")
+    plan = RetrievalPlan(models=(name,), rerankers=(reranker.name,) if reranker is not None else (),
+                         depth=rerank_depth, top_k=HELD_OUT_TOP_K)
+    encoded = _Encoded(name, {"query": q_vec, "document": d_vec})
+    last = run_plan(plan, corpus, models={name: encoded},
+                    rerankers={reranker.name: reranker} if reranker is not None else None)[-1]
+    per_query = last.evaluate(corpus, ("nDCG@10", "MRR@10", "Recall@1", "Recall@10"))
     scores = {m: float(per_query[m].mean()) for m in per_query.columns}
 
     if reranker is not None and data.negatives is not None:
@@ -96,6 +99,20 @@ def evaluate(model, data: TrainSet, *, reranker=None, rerank_depth: int = 20, se
     per_query.index = [queries[int(q[1:])] for q in per_query.index]
     per_query.index.name = "query"
     return Evaluation(ordered, pos, neg, d_vec, docs, groups, time.perf_counter() - start, per_query)
+
+
+class _Encoded:
+    """The held-out texts as already encoded above, so the pipeline searches with the same vectors
+    instead of encoding every text a second time."""
+
+    def __init__(self, name: str, vectors: dict[str, np.ndarray]) -> None:
+        self.name = name
+        self.vectors = vectors
+
+    def encode(self, texts, *, role: str, progress=None) -> np.ndarray:
+        if len(texts) != len(self.vectors[role]):
+            raise RuntimeError(f"{len(texts)} {role} texts, {len(self.vectors[role])} encoded ones: not the same set.")
+        return self.vectors[role]
 
 
 def random_pair_cosine(vectors: np.ndarray, *, pairs: int = 5000, seed: int = 0) -> float:

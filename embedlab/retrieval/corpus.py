@@ -6,21 +6,23 @@ qrels/<split>.tsv with query-id/corpus-id/score) and the same three tables as CS
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
 
-from embedlab.tables import read_table
 from embedlab.errors import DataError
+from embedlab.tables import read_table
 
 Qrels = dict[str, dict[str, int]]
 
 TEXT_COLUMNS = ("text", "body", "contents", "content", "query", "passage")
 
 
-@dataclass
+@dataclass(frozen=True)
 class RetrievalData:
     name: str
     doc_ids: list[str]
@@ -34,9 +36,13 @@ class RetrievalData:
     # ArguAna, Quora, FiQA2018, FEVER, MSMARCO: ``ignore_identical_ids = True`` on those tasks).
     ignore_identical_ids: bool = False
 
-    def __post_init__(self) -> None:
-        self.doc_index = {d: i for i, d in enumerate(self.doc_ids)}
-        self.query_index = {q: i for i, q in enumerate(self.query_ids)}
+    @cached_property
+    def doc_index(self) -> dict[str, int]:
+        return {d: i for i, d in enumerate(self.doc_ids)}
+
+    @cached_property
+    def query_index(self) -> dict[str, int]:
+        return {q: i for i, q in enumerate(self.query_ids)}
 
     @property
     def doc_texts(self) -> list[str]:
@@ -149,7 +155,7 @@ def read_qrels(source) -> Qrels:
     return qrels
 
 
-def assemble(name: str, corpus, queries, qrels) -> RetrievalData:
+def assemble(name: str, corpus, queries, qrels, *, ignore_identical_ids: bool = False) -> RetrievalData:
     """Put the three parts together and check they refer to each other."""
     doc_ids, titles, bodies = read_corpus(corpus)
     query_ids, query_texts = read_queries(queries)
@@ -173,7 +179,7 @@ def assemble(name: str, corpus, queries, qrels) -> RetrievalData:
                      "pytrec_eval, so they cap recall).")
     qids = [query_ids[i] for i in keep]
     return RetrievalData(name, doc_ids, titles, bodies, qids, [query_texts[i] for i in keep],
-                         {q: judged[q] for q in qids}, notes)
+                         {q: judged[q] for q in qids}, notes, ignore_identical_ids)
 
 
 # BEIR sets on which mteb ignores a document that has the query's own id (see RetrievalData).
@@ -192,12 +198,13 @@ def load_beir(folder: str | Path, split: str = "test", *, ignore_identical_ids: 
     for part in ("corpus.jsonl", "queries.jsonl"):
         if not (folder / part).is_file():
             raise DataError(f"{folder / part} not found (a BEIR folder has corpus.jsonl, queries.jsonl, qrels/).")
-    data = assemble(f"{folder.name} ({split})", folder / "corpus.jsonl", folder / "queries.jsonl", qrels)
-    if ignore_identical_ids is None:
-        ignore_identical_ids = "".join(ch for ch in folder.name.lower() if ch.isalnum()) in IDENTICAL_ID_SETS
-        if ignore_identical_ids:
-            data.notes.append(f"Results with the query's own id are ignored, as mteb does for {folder.name}.")
-    data.ignore_identical_ids = ignore_identical_ids
+    decided = ignore_identical_ids is None and "".join(
+        ch for ch in folder.name.lower() if ch.isalnum()) in IDENTICAL_ID_SETS
+    data = assemble(f"{folder.name} ({split})", folder / "corpus.jsonl", folder / "queries.jsonl", qrels,
+                    ignore_identical_ids=bool(ignore_identical_ids or decided))
+    if decided:
+        note = f"Results with the query's own id are ignored, as mteb does for {folder.name}."
+        data = dataclasses.replace(data, notes=[*data.notes, note])
     return data
 
 

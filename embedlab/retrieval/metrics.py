@@ -14,6 +14,7 @@ from typing import Mapping, Sequence
 
 import pandas as pd
 
+from embedlab.errors import DataError, OptionError
 from embedlab.retrieval.corpus import Qrels
 
 Run = Mapping[str, Mapping[str, float]]  # query id -> {doc id: score}
@@ -69,7 +70,7 @@ FUNCTIONS = {"nDCG": ndcg_at, "MAP": map_at, "Recall": recall_at, "P": precision
 def _metric(name: str):
     kind, _, k = name.partition("@")
     if kind not in FUNCTIONS or not k.isdigit():
-        raise ValueError(f"Unknown metric {name!r}; use e.g. nDCG@10, MRR@10, Recall@100, MAP@100, P@5.")
+        raise OptionError(f"Unknown metric {name!r}; use e.g. nDCG@10, MRR@10, Recall@100, MAP@100, P@5.")
     return FUNCTIONS[kind], int(k)
 
 
@@ -88,5 +89,6 @@ def per_query(run: Run, qrels: Qrels, metrics: Sequence[str] = DEFAULT_METRICS) 
 def evaluate(run: Run, qrels: Qrels, metrics: Sequence[str] = DEFAULT_METRICS) -> dict[str, float]:
     table = per_query(run, qrels, metrics)
     if table.empty:
-        raise ValueError("No query in the run has judgements: nothing to evaluate.")
+        raise DataError("No query in the run has judgements: nothing to evaluate; check that the run's query ids "
+                        "match the qrels'.")
     return {m: float(table[m].mean()) for m in metrics}

@@ -230,11 +230,22 @@ class CrossEncoderReranker:
         return np.asarray(scores, dtype=np.float32).reshape(len(docs), -1)[:, -1]
 
 
-def load_reranker(name: str) -> Reranker:
+RERANKER_KINDS = ("maxsim", "llm", "qlm", "cross-encoder", "ce")  # "ce" is short for cross-encoder
+
+
+def parse_reranker_name(name: str) -> tuple[str, str]:
+    """``KIND:TARGET`` split and checked, without loading anything."""
     kind, sep, target = name.partition(":")
     if not sep or not target:
         raise ModelLoadError(f"Reranker {name!r}: use maxsim:MODEL, llm:MODEL, qlm:MODEL or "
                              "cross-encoder:FOLDER|HUB_ID|NAME.")
+    if kind not in RERANKER_KINDS:
+        raise ModelLoadError(f"Unknown reranker kind {kind!r} in {name!r}; use maxsim:, llm:, qlm: or cross-encoder:.")
+    return kind, target
+
+
+def load_reranker(name: str) -> Reranker:
+    kind, target = parse_reranker_name(name)
     if kind == "maxsim":
         from embedlab.models import load_model
 
@@ -243,6 +254,4 @@ def load_reranker(name: str) -> Reranker:
         return LLMReranker(target)
     if kind == "qlm":
         return QueryLikelihoodReranker(target)
-    if kind in ("cross-encoder", "ce"):
-        return CrossEncoderReranker(target)
-    raise ModelLoadError(f"Unknown reranker kind {kind!r} in {name!r}; use maxsim:, llm:, qlm: or cross-encoder:.")
+    return CrossEncoderReranker(target)  # cross-encoder: or ce:

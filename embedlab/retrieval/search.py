@@ -9,9 +9,10 @@ from typing import Sequence
 import numpy as np
 
 from embedlab.embedder import l2_normalize
+from embedlab.errors import DataError
 
 
-@dataclass
+@dataclass(frozen=True)
 class Hits:
     """Top-k per query: ``indices[q]`` are document positions best first, ``scores[q]`` their scores."""
 
@@ -38,7 +39,7 @@ class DenseIndex:
     def __init__(self, vectors: np.ndarray, *, normalized: bool = False) -> None:
         vectors = np.asarray(vectors, dtype=np.float32)
         if vectors.ndim != 2 or len(vectors) == 0:
-            raise ValueError("DenseIndex needs a non-empty (documents, dim) matrix.")
+            raise DataError("DenseIndex needs a non-empty (documents, dim) matrix: give it at least one document.")
         self.vectors = vectors if normalized else l2_normalize(vectors)
 
     def __len__(self) -> int:
@@ -47,7 +48,8 @@ class DenseIndex:
     def search(self, queries: np.ndarray, k: int = 10, *, doc_chunk: int = 8_192, query_chunk: int = 256) -> Hits:
         queries = l2_normalize(np.atleast_2d(np.asarray(queries, dtype=np.float32)))
         if queries.shape[1] != self.vectors.shape[1]:
-            raise ValueError(f"Query vectors have {queries.shape[1]} dimensions, documents {self.vectors.shape[1]}.")
+            raise DataError(f"Query vectors have {queries.shape[1]} dimensions, documents {self.vectors.shape[1]}: "
+                            "embed both with the same model.")
         k = max(1, min(k, len(self.vectors)))
         all_i = np.zeros((len(queries), k), dtype=np.int64)
         all_s = np.zeros((len(queries), k), dtype=np.float32)

@@ -13,11 +13,22 @@ import pandas as pd
 import pytest
 
 from embedlab.cli import main
-from embedlab.errors import DataError, ModelLoadError
+from embedlab.errors import DataError, ModelLoadError, OptionError
 from embedlab.retrieval import metrics
 from embedlab.retrieval import pipeline as P
-from embedlab.retrieval.corpus import RetrievalData, assemble, bbc_title_to_article, load_beir, read_qrels
-from embedlab.retrieval.search import BM25Index, DenseIndex, Hits, reciprocal_rank_fusion
+from embedlab.retrieval.corpus import (
+    RetrievalData,
+    assemble,
+    bbc_title_to_article,
+    load_beir,
+    read_qrels,
+)
+from embedlab.retrieval.search import (
+    BM25Index,
+    DenseIndex,
+    Hits,
+    reciprocal_rank_fusion,
+)
 from tests.fakes import RuleReranker, TableEmbedder
 
 
@@ -139,7 +150,7 @@ def test_identical_ids_are_ignored_for_the_sets_mteb_ignores_them_on(tmp_path):
     # A result with the query's own id is dropped before scoring.
     data = RetrievalData("x", ["q1", "d1"], ["", ""], ["a", "b"], ["q1"], ["a"], {"q1": {"d1": 1}},
                          ignore_identical_ids=True)
-    stage = P.Stage("s", Hits(np.array([[0, 1]]), np.array([[0.9, 0.5]], dtype=np.float32)), 0.0)
+    stage = P.Ranking("s", Hits(np.array([[0, 1]]), np.array([[0.9, 0.5]], dtype=np.float32)), 0.0)
     assert stage.run(data) == {"q1": {"d1": 0.5}}
     assert stage.evaluate(data)["MRR@10"].tolist() == [1.0]
 
@@ -260,9 +271,9 @@ def test_dense_index_single_query_and_normalized_flag(vectors):
 
 def test_dense_index_dimension_mismatch(vectors):
     docs, _ = vectors
-    with pytest.raises(ValueError, match="Query vectors have 23 dimensions, documents 24"):
+    with pytest.raises(DataError, match="Query vectors have 23 dimensions, documents 24"):
         DenseIndex(docs).search(np.ones((2, 23), dtype=np.float32))
-    with pytest.raises(ValueError, match="non-empty"):
+    with pytest.raises(DataError, match="non-empty"):
         DenseIndex(np.zeros((0, 24)))
 
 
@@ -328,10 +339,10 @@ def six_docs() -> RetrievalData:
                          {"qa": {"d3": 1}, "qb": {"d0": 1}})
 
 
-def first_stage() -> P.Stage:
+def first_stage() -> P.Ranking:
     indices = np.array([[0, 1, 2, 3, 4, 5], [5, 4, 3, 2, 1, 0]])
     scores = np.tile(np.linspace(0.9, 0.4, 6, dtype=np.float32), (2, 1))
-    return P.Stage("first", Hits(indices, scores), 1.5)
+    return P.Ranking("first", Hits(indices, scores), 1.5)
 
 
 def test_rerank_reorders_only_the_top_depth():
@@ -358,7 +369,7 @@ def test_run_without_ranked_scores_keeps_the_exact_order():
     for q, row in zip(data.query_ids, stage.hits.indices):
         assert metrics.ranked(run[q]) == [data.doc_ids[i] for i in row]
     # Scoring by the raw scores would put the untouched tail (0.6..0.4) above the reranked top (< 0).
-    by_score = P.Stage("s", stage.hits, 0.0).run(data)
+    by_score = P.Ranking("s", stage.hits, 0.0).run(data)
     assert metrics.ranked(by_score["qa"])[:3] == ["d3", "d4", "d5"]
 
 
@@ -395,6 +406,97 @@ def test_dense_bm25_and_hybrid_stages_with_a_fake_encoder():
     assert fused.hits.indices[1, 2] == 0
     assert P.summary_table([dense], data).loc["table", "MRR@10"] == pytest.approx((1 + 1 / 3) / 2)
     assert P.summary_table([fused], data).loc["hybrid(table + BM25)", "Recall@1"] >= 0.5
+
+
+# ---- the plan: one description of the pipelines for the lab, the CLI and fine-tuning ------------
+def fruit_data() -> RetrievalData:
+    docs = ["apples and pears", "cars and trucks", "rivers and lakes"]
+    return RetrievalData("fruit", ["a", "b", "c"], ["", "", ""], docs, ["q1", "q2"],
+                         ["fresh fruit", "trucks"], {"q1": {"a": 1}, "q2": {"b": 1}})
+
+
+def fruit_model(name: str) -> TableEmbedder:
+    return TableEmbedder({"apples and pears": [1, 0, 0], "cars and trucks": [0, 1, 0], "rivers and lakes": [0, 0, 1],
+                          "fresh fruit": [0.9, 0.1, 0.3], "trucks": [0.2, 0.1, 1.0]}, name=name)
+
+
+def test_run_plan_names_orders_and_scores_as_the_single_steps():
+    data = fruit_data()
+    models = {"m1": fruit_model("m1"), "m2": fruit_model("m2")}
+    rerankers = {"r": RuleReranker(lambda q, d: -len(d), name="r")}
+    plan = P.RetrievalPlan(models=("m1", "m2"), bm25=True, hybrid=True, rerankers=("r",), depth=2, top_k=3)
+    seen = []
+    rankings = P.run_plan(plan, data, models=models, rerankers=rerankers,
+                          progress=lambda label, done, total: seen.append(label))
+    assert [r.name for r in rankings] == ["BM25", "m1", "hybrid(m1 + BM25)", "m2", "hybrid(m2 + BM25)",
+                                          "m1 → r@2", "m2 → r@2"]
+    dense, lexical = P.dense_search(data, fruit_model("m1"), k=3), P.bm25_search(data, k=3)
+    by_hand = [lexical, dense, P.hybrid(dense, lexical, k=3), P.rerank(dense, data, rerankers["r"], depth=2)]
+    for ranking, expected in zip([rankings[i] for i in (0, 1, 2, 5)], by_hand):
+        assert ranking.name == expected.name
+        np.testing.assert_array_equal(ranking.hits.indices, expected.hits.indices)
+    assert seen[0] == "BM25" and seen[-1] == "Reranking m2 with r"
+
+
+def test_run_plan_reranks_bm25_without_a_model_or_the_first_stage_asked_for():
+    data, reranker = fruit_data(), RuleReranker(lambda q, d: -len(d), name="r")
+    alone = P.run_plan(P.RetrievalPlan(bm25=True, rerankers=("r",), depth=2), data, models={},
+                       rerankers={"r": reranker})
+    assert [r.name for r in alone] == ["BM25", "BM25 → r@2"]
+    plan = P.RetrievalPlan(models=("m1",), bm25=True, rerankers=("r",), rerank_of=("BM25",), depth=2)
+    picked = P.run_plan(plan, data, models={"m1": fruit_model("m1")}, rerankers={"r": reranker})
+    assert [r.name for r in picked] == ["BM25", "m1", "BM25 → r@2"]
+
+
+@pytest.mark.parametrize("options, message", [
+    ({}, "Nothing to evaluate"),
+    ({"hybrid": True}, "Nothing to evaluate"),
+    ({"bm25": True, "depth": 0}, "depth must be a whole number of at least 1"),
+    ({"bm25": True, "top_k": 0}, "top_k must be a whole number of at least 1"),
+    ({"models": ("m1",), "rerankers": ("r",), "rerank_of": ("BM25",)}, "Cannot rerank BM25: not a first stage here; "
+                                                                          "choose from m1."),
+])
+def test_plan_refuses_what_cannot_run(options, message):
+    with pytest.raises(OptionError, match=re.escape(message)):
+        P.RetrievalPlan(**options)
+
+
+def test_run_plan_needs_every_model_it_names():
+    with pytest.raises(OptionError, match="Not loaded: m2"):
+        P.run_plan(P.RetrievalPlan(models=("m2",)), fruit_data(), models={"m1": fruit_model("m1")})
+
+
+def test_check_names_fails_before_loading_anything():
+    with pytest.raises(ModelLoadError, match="Unknown reranker kind 'foo'"):
+        P.check_names(P.RetrievalPlan(bm25=True, rerankers=("foo:bar",)))
+    with pytest.raises(ModelLoadError, match="Unknown model 'nope'"):
+        P.check_names(P.RetrievalPlan(models=("nope",)))
+    P.check_names(P.RetrievalPlan(models=("minilm",), rerankers=("maxsim:minilm", "ce:x")))
+
+
+def test_first_stage_hits_match_the_plan_run_and_rerank_hits_keeps_the_tail():
+    data = fruit_data()
+    plan = P.RetrievalPlan(models=("m1",), bm25=True, hybrid=True, top_k=3)
+    rankings = {r.name: r for r in P.run_plan(plan, data, models={"m1": fruit_model("m1")})}
+    hits = P.first_stage_hits(plan, {"m1": rankings["m1"].hits}, rankings["BM25"].hits, 3)
+    assert list(hits) == ["m1", "BM25", "hybrid(m1 + BM25)"]
+    np.testing.assert_array_equal(hits["hybrid(m1 + BM25)"].indices, rankings["hybrid(m1 + BM25)"].hits.indices)
+    first = first_stage()
+    reordered = P.rerank_hits(first.hits, ["A"], six_docs().doc_texts, RuleReranker(lambda q, d: -1.0 / len(d)),
+                              depth=3)
+    assert reordered.indices[0].tolist() == [1, 2, 0, 3, 4, 5]
+
+
+def test_rankings_and_data_are_not_changed_after_they_are_built(tmp_path):
+    import dataclasses
+
+    ranking = first_stage()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        ranking.name = "other"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        ranking.hits.indices = None
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        six_docs().ignore_identical_ids = True
 
 
 # ---- reranker loading -----------------------------------------------------------------------------
@@ -507,6 +609,21 @@ def test_cli_errors_exit_2_with_one_clear_line(capsys, topic_files, tmp_path, ex
     code, out, err = run(capsys, "eval", "retrieval", *argv, *extra)
     assert code == 2 and err.startswith("error: ") and message in err and "Traceback" not in err
     assert out == ""
+
+
+def test_cli_checks_its_arguments_before_loading_data_or_a_model(capsys, topic_files, monkeypatch):
+    import embedlab.models
+    import embedlab.retrieval.corpus
+
+    def never(*args, **kwargs):
+        raise AssertionError("loaded before the arguments were checked")
+
+    monkeypatch.setattr(embedlab.models, "load_model", never)
+    monkeypatch.setattr(embedlab.retrieval.corpus, "assemble", never)
+    for extra, message in [(["--rerank", "foo:bar"], "Unknown reranker kind 'foo'"),
+                           (["--rerank-depth", "0"], "depth must be a whole number of at least 1")]:
+        code, out, err = run(capsys, "eval", "retrieval", *topic_files, "--model", "minilm", *extra)
+        assert code == 2 and message in err and out == ""
 
 
 def test_cli_needs_some_data(capsys):

@@ -5,6 +5,7 @@ import math
 import numpy as np
 import pytest
 
+from embedlab.errors import DataError, OptionError
 from embedlab.retrieval import metrics
 from embedlab.retrieval.corpus import RetrievalData
 
@@ -76,8 +77,13 @@ def test_equals_mteb_calculate_retrieval_scores():
 
 
 def test_unknown_metric_is_refused():
-    with pytest.raises(ValueError, match="Unknown metric"):
+    with pytest.raises(OptionError, match="Unknown metric"):
         metrics.evaluate({"q": {"a": 1.0}}, {"q": {"a": 1}}, ["F1@3"])
+
+
+def test_a_run_without_judged_queries_is_a_data_error():
+    with pytest.raises(DataError, match="No query in the run has judgements"):
+        metrics.evaluate({"other": {"a": 1.0}}, {"q": {"a": 1}})
 
 
 def test_doc_text_joins_title_and_text_like_mteb():
@@ -89,7 +95,7 @@ def test_identical_ids_are_ignored_for_the_sets_mteb_ignores_them_on(tmp_path):
     import json
 
     from embedlab.retrieval.corpus import load_beir
-    from embedlab.retrieval.pipeline import Stage
+    from embedlab.retrieval.pipeline import Ranking
     from embedlab.retrieval.search import Hits
 
     for name, expected in [("ArguAna", True), ("scifact", False)]:
@@ -102,5 +108,5 @@ def test_identical_ids_are_ignored_for_the_sets_mteb_ignores_them_on(tmp_path):
         data = load_beir(folder)
         assert data.ignore_identical_ids is expected
         # The query's own document first, the relevant one second.
-        stage = Stage("s", Hits(np.array([[0, 1]]), np.array([[0.9, 0.8]], dtype=np.float32)), 0.0)
+        stage = Ranking("s", Hits(np.array([[0, 1]]), np.array([[0.9, 0.8]], dtype=np.float32)), 0.0)
         assert stage.evaluate(data)["MRR@10"].iloc[0] == (1.0 if expected else 0.5)
