@@ -8,30 +8,32 @@ from pathlib import Path
 
 from embedlab.cli._common import print_json
 from embedlab.finetune import config as opts
+from embedlab.finetune.job import Monitor, run_finetune
+from embedlab.finetune.saved import check_name_free
 from embedlab.pooling import POOLING_MODES
 
 
-def cmd_finetune(args: argparse.Namespace) -> int:
-    from embedlab.finetune.job import Monitor, run_finetune
-    from embedlab.finetune.saved import check_name_free
+class Printer(Monitor):
+    """Progress as stderr lines: every phase, and about twenty loss lines per run."""
 
+    def set_phase(self, text: str) -> None:
+        super().set_phase(text)
+        print(f"{text}…", file=sys.stderr, flush=True)
+
+    def on_step(self, step: int, total: int, loss: float) -> None:
+        super().on_step(step, total, loss)
+        if step == total or step % max(1, total // 20) == 0:
+            eta = self.snapshot()["eta"] or 0
+            print(f"  step {step}/{total}  loss {loss:.4f}  eta {eta:.0f} s", file=sys.stderr, flush=True)
+
+
+def cmd_finetune(args: argparse.Namespace) -> int:
     # 1. every argument, and the output name, checked before any data or model loads
     config = _config(args)
     check_name_free(args.output, config.kind)
     data = _data(args)
     for note in data.notes:
         print(f"note: {note}", file=sys.stderr)
-
-    class Printer(Monitor):
-        def set_phase(self, text: str) -> None:
-            super().set_phase(text)
-            print(f"{text}…", file=sys.stderr, flush=True)
-
-        def on_step(self, step, total, loss) -> None:
-            super().on_step(step, total, loss)
-            if step == total or step % max(1, total // 20) == 0:
-                eta = self.snapshot()["eta"] or 0
-                print(f"  step {step}/{total}  loss {loss:.4f}  eta {eta:.0f} s", file=sys.stderr, flush=True)
 
     # 2. run, then print what the run did and the before/after table
     result = run_finetune(config, data, args.output, Printer())
