@@ -75,3 +75,11 @@ def test_task_from_an_uploaded_file_and_bad_uploads(tmp_home):
     at.session_state["bench_upload_kept"] = ("one.csv", b"text,label\nonly one,a\nanother,a\n")
     at.run()
     assert any("cannot make a classification task" in e.value for e in at.error)
+    # rows the task cannot use are left out, and the page says so
+    at.selectbox(key="bench_kind").set_value("Near-duplicates (text)")
+    at.session_state["bench_upload_kept"] = ("docs.csv", b"text,n\nfirst text,1\n,2\nsecond text,3\n")
+    at.run()
+    assert not at.exception and any("Skipped" in w.value and "empty" in w.value for w in at.warning)
+    at.text_input(key="bench_task_name").set_value("docs")
+    at.button(key="bench_add").click().run()
+    assert at.session_state["bench_texts"]["docs"] == ["first text", "second text"]
