@@ -14,6 +14,7 @@ from embedlab.cli._common import (
     progress,
     result_args,
 )
+from embedlab.errors import OptionError
 
 
 def _data_name(path: str) -> str:
@@ -146,6 +147,8 @@ def cmd_eval_pair_classification(args: argparse.Namespace) -> int:
 
 
 def cmd_eval_dedup(args: argparse.Namespace) -> int:
+    if args.show < 0:
+        raise OptionError(f"--show is how many groups to print: 0 or more, got {args.show}.")
     built = _table_task(corpus(args.data), "dedup", f"dedup:{_data_name(args.data)}", {"text": args.text_column},
                         threshold=args.threshold)
     record = _run_eval_task(args, built.task)

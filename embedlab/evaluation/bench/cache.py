@@ -45,19 +45,14 @@ def result_key(model, task: Task) -> str | None:
 
 
 class ResultCache:
-    """One JSON file per (model, task) result: ``<root>/<key[:2]>/<key>.json``, written atomically.
+    """One JSON file per (model, task) result: ``<cache_dir>/bench/<key[:2]>/<key>.json``, written atomically.
     An unreadable file is a miss, never a crash."""
-
-    def __init__(self, root: Path | str | None = None) -> None:
-        self._root = Path(root) if root is not None else None
 
     @property
     def root(self) -> Path:
-        if self._root is not None:
-            return self._root
         from embedlab.paths import cache_dir
 
-        return cache_dir() / "bench"
+        return cache_dir() / "bench"  # looked up on each use: the data folder can change (tests move it)
 
     def path(self, key: str) -> Path:
         return self.root / key[:2] / f"{key}.json"

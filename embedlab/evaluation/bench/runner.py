@@ -127,11 +127,8 @@ class Leaderboard:
             "load_seconds": self.load_seconds,
         })
 
-    def to_json(self, path: str | Path | None = None) -> str:
-        text = json.dumps(self.to_dict(), indent=2)
-        if path is not None:
-            Path(path).write_text(text + "\n", encoding="utf-8")
-        return text
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2)
 
     def to_csv(self, path: str | Path | None = None) -> str:
         """The table plus an ``error`` column (empty when the model ran every task)."""
