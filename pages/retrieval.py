@@ -3,6 +3,7 @@ top results, look inside late interaction, and evaluate everything against relev
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 
 import numpy as np
@@ -19,12 +20,7 @@ from embedlab.retrieval.corpus import (
 )
 from embedlab.retrieval.metrics import DEFAULT_METRICS
 from embedlab.retrieval.rerank import MaxSimReranker, load_reranker, reranker_choices
-from embedlab.retrieval.search import (
-    BM25Index,
-    DenseIndex,
-    Hits,
-    reciprocal_rank_fusion,
-)
+from embedlab.retrieval.search import BM25Index, DenseIndex
 from ui import charts, shell, state
 from ui.models import encode, get_model, load_many, model_choices
 
@@ -32,73 +28,16 @@ shell.require_router()
 
 BBC = "BBC News: title → article (bundled, with relevance)"
 UPLOAD = "Upload a corpus (queries and qrels optional)"
+UPLOAD_TYPES = ["jsonl", "json", "csv", "tsv", "parquet"]
 NO_RERANK = "(no reranking)"
-BM25_NAME = "BM25"
-
-st.title("Retrieval lab")
-st.caption("Bi-encoder first stage, BM25 and hybrid (reciprocal rank fusion), reranking of the top results, "
-           "late interaction explained token by token, and evaluation with qrels computed as mteb/pytrec_eval do.")
+OWN_QUERY = "(type your own)"
+OWN_DOC = "(type a document)"
+SCORE_COLUMN = {"score": st.column_config.NumberColumn(format="%.3f")}
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def bbc_data() -> RetrievalData:
     return bbc_title_to_article()
-
-
-def uploaded(label: str, key: str, types: list[str]):
-    """An uploader whose last good file stays in the session when the widget is not drawn."""
-    file = st.file_uploader(label, type=types, key=key)
-    if file is not None:
-        st.session_state[f"{key}_kept"] = (file.name, file.getvalue())
-    return st.session_state.get(f"{key}_kept")
-
-
-# 1. Data ------------------------------------------------------------------------------------------
-source = st.radio("Corpus", [BBC, UPLOAD], key=state.RET_SOURCE, horizontal=True)
-if source == BBC:
-    data = bbc_data()
-else:
-    u1, u2, u3 = st.columns(3)
-    types = ["jsonl", "json", "csv", "tsv", "parquet"]
-    corpus_file = uploaded("Corpus: _id/id, title (optional), text", "ret_up_corpus", types)
-    queries_file = uploaded("Queries (optional): _id/id, text", "ret_up_queries", types)
-    qrels_file = uploaded("Qrels (optional): query-id, corpus-id, score", "ret_up_qrels", [*types, "txt"])
-    if corpus_file is None:
-        st.info("Upload a corpus to search it (a BEIR corpus.jsonl works as is), or pick the bundled BBC set.")
-        st.stop()
-    try:
-        if queries_file and qrels_file:
-            data = assemble(corpus_file[0], corpus_file, queries_file, qrels_file)
-        else:
-            ids, titles, bodies = read_corpus(corpus_file)
-            data = RetrievalData(corpus_file[0], ids, titles, bodies, [], [], {})
-            if queries_file or qrels_file:
-                st.caption("Upload both queries and qrels to evaluate; searching works without them.")
-    except (EmbedlabError, ValueError) as exc:
-        st.error(f"Could not use the uploaded files: {exc}")
-        st.stop()
-st.write(f"**{data.summary()}**" + "".join(f" · {n}" for n in data.notes))
-doc_texts = data.doc_texts
-corpus_key = hashlib.sha256("\x1f".join([*data.doc_ids, *doc_texts]).encode()).hexdigest()
-
-# 2. Pipelines -------------------------------------------------------------------------------------
-c1, c2 = st.columns([3, 2])
-names = c1.multiselect("Models (1 to 3)", list(dict.fromkeys([*model_choices(), *st.session_state[state.RET_MODELS]])),
-                       key=state.RET_MODELS, max_selections=3, accept_new_options=True)
-with c2:
-    t1, t2 = st.columns(2)
-    use_bm25 = t1.toggle("BM25", key=state.RET_BM25)
-    use_hybrid = t2.toggle("Hybrid (RRF)", key=state.RET_HYBRID, help="Each model fused with BM25 by reciprocal rank.")
-r1, r2, r3 = st.columns([2, 2, 1])
-rerank_options = [NO_RERANK, *reranker_choices()]
-reranker_name = r1.selectbox("Reranker", list(dict.fromkeys([*rerank_options, st.session_state[state.RET_RERANKER]])),
-                             key=state.RET_RERANKER, accept_new_options=True,
-                             help="maxsim:MODEL = late interaction; qlm:/llm:smollm2 = the bundled decoder as a judge; "
-                                  "type cross-encoder:FOLDER or cross-encoder:org/model for any sentence-transformers "
-                                  "CrossEncoder. Rerankers trained on the fine-tuning page appear here.")
-rerank_base = r2.selectbox("Rerank the results of", [*names, *([BM25_NAME] if use_bm25 else [])] or ["(none)"],
-                           key="ret_rerank_base")
-depth = r3.number_input("Depth", 2, 200, key=state.RET_DEPTH, help="How many first-stage results are reranked.")
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
@@ -118,9 +57,11 @@ def reranker(name: str):
     return load_reranker(name)
 
 
-def get_reranker(name: str):
-    if name == NO_RERANK:
+def get_reranker(plan: P.RetrievalPlan):
+    """The plan's reranker, or None (with the reason on screen) when it has none or it fails to load."""
+    if not plan.rerankers:
         return None
+    name = plan.rerankers[0]
     try:
         with st.spinner(f"Loading {name}…"):
             return reranker(name)
@@ -129,32 +70,80 @@ def get_reranker(name: str):
         return None
 
 
-models, errors = load_many(names)
-for name, message in errors.items():
-    st.error(f"**{name}** could not be used: {message}")
-if not models and not use_bm25:
-    st.info("Pick at least one model, or turn on BM25.")
-    st.stop()
-
-search_tab, eval_tab, late_tab = st.tabs(["Search", "Evaluate", "Late interaction"])
+def uploaded(label: str, key: str, types: list[str]):
+    """An uploader whose last good file stays in the session when the widget is not drawn."""
+    file = st.file_uploader(label, type=types, key=key)
+    if file is not None:
+        st.session_state[f"{key}_kept"] = (file.name, file.getvalue())
+    return st.session_state.get(f"{key}_kept")
 
 
-def first_stage(query_vectors: dict[str, np.ndarray], queries: list[str], k: int) -> dict[str, Hits]:
-    """Top-k per pipeline for the given queries."""
-    hits: dict[str, Hits] = {}
-    for name in models:
-        hits[name] = dense_index(name, corpus_key, tuple(doc_texts)).search(query_vectors[name], k)
-    if use_bm25 or use_hybrid:
-        lexical = bm25_index(corpus_key, tuple(doc_texts)).search(queries, k)
-        if use_bm25:
-            hits[BM25_NAME] = lexical
-        if use_hybrid:
-            for name in models:
-                hits[f"hybrid({name} + BM25)"] = reciprocal_rank_fusion([hits[name], lexical], k)
-    return hits
+def corpus_key(data: RetrievalData) -> str:
+    return hashlib.sha256("\x1f".join([*data.doc_ids, *data.doc_texts]).encode()).hexdigest()
 
 
-def result_frame(indices, scores, relevant: dict[str, int], before: np.ndarray | None = None) -> pd.DataFrame:
+# 1. Data ------------------------------------------------------------------------------------------
+def uploaded_data() -> RetrievalData:
+    corpus_file = uploaded("Corpus: _id/id, title (optional), text", "ret_up_corpus", UPLOAD_TYPES)
+    queries_file = uploaded("Queries (optional): _id/id, text", "ret_up_queries", UPLOAD_TYPES)
+    qrels_file = uploaded("Qrels (optional): query-id, corpus-id, score", "ret_up_qrels", [*UPLOAD_TYPES, "txt"])
+    if corpus_file is None:
+        st.info("Upload a corpus to search it (a BEIR corpus.jsonl works as is), or pick the bundled BBC set.")
+        st.stop()
+    try:
+        if queries_file and qrels_file:
+            return assemble(corpus_file[0], corpus_file, queries_file, qrels_file)
+        ids, titles, bodies = read_corpus(corpus_file)
+        if queries_file or qrels_file:
+            st.caption("Upload both queries and qrels to evaluate; searching works without them.")
+        return RetrievalData(corpus_file[0], ids, titles, bodies, [], [], {})
+    except (EmbedlabError, ValueError) as exc:
+        st.error(f"Could not use the uploaded files: {exc}")
+        st.stop()
+
+
+def data_section() -> RetrievalData:
+    source = st.radio("Corpus", [BBC, UPLOAD], key=state.RET_SOURCE, horizontal=True)
+    data = bbc_data() if source == BBC else uploaded_data()
+    st.write(f"**{data.summary()}**" + "".join(f" · {n}" for n in data.notes))
+    return data
+
+
+# 2. Pipelines -------------------------------------------------------------------------------------
+def pipelines_section() -> tuple[dict[str, object], P.RetrievalPlan]:
+    """The loaded models and the plan of what to run (the reranker is loaded when it is used)."""
+    c1, c2 = st.columns([3, 2])
+    names = c1.multiselect("Models (1 to 3)", list(dict.fromkeys([*model_choices(), *st.session_state[state.RET_MODELS]])),
+                           key=state.RET_MODELS, max_selections=3, accept_new_options=True)
+    with c2:
+        t1, t2 = st.columns(2)
+        use_bm25 = t1.toggle("BM25", key=state.RET_BM25)
+        use_hybrid = t2.toggle("Hybrid (RRF)", key=state.RET_HYBRID, help="Each model fused with BM25 by reciprocal rank.")
+    r1, r2, r3 = st.columns([2, 2, 1])
+    rerank_options = [NO_RERANK, *reranker_choices()]
+    reranker_name = r1.selectbox("Reranker", list(dict.fromkeys([*rerank_options, st.session_state[state.RET_RERANKER]])),
+                                 key=state.RET_RERANKER, accept_new_options=True,
+                                 help="maxsim:MODEL = late interaction; qlm:/llm:smollm2 = the bundled decoder as a "
+                                      "judge; type cross-encoder:FOLDER or cross-encoder:org/model for any "
+                                      "sentence-transformers CrossEncoder. Rerankers trained on the fine-tuning page "
+                                      "appear here.")
+    rerank_base = r2.selectbox("Rerank the results of", [*names, *([P.BM25] if use_bm25 else [])] or ["(none)"],
+                               key="ret_rerank_base")
+    depth = r3.number_input("Depth", 2, 200, key=state.RET_DEPTH, help="How many first-stage results are reranked.")
+    models, errors = load_many(names)
+    for name, message in errors.items():
+        st.error(f"**{name}** could not be used: {message}")
+    if not models and not use_bm25:
+        st.info("Pick at least one model, or turn on BM25.")
+        st.stop()
+    plan = P.RetrievalPlan(models=tuple(models), bm25=use_bm25, hybrid=use_hybrid, depth=int(depth))
+    if reranker_name == NO_RERANK or rerank_base not in plan.rerankable:
+        return models, plan
+    return models, dataclasses.replace(plan, rerankers=(reranker_name,), rerank_of=(rerank_base,))
+
+
+def result_frame(data: RetrievalData, indices, scores, relevant: dict[str, int],
+                 before: np.ndarray | None = None) -> pd.DataFrame:
     rows = []
     for rank, (i, s) in enumerate(zip(indices, scores), start=1):
         row = {"rank": rank}
@@ -163,157 +152,175 @@ def result_frame(indices, scores, relevant: dict[str, int], before: np.ndarray |
             row["was"] = was
             row["shift"] = "" if was is None else ("=" if was == rank else (f"▲ {was - rank}" if was > rank else f"▼ {rank - was}"))
         row.update({"score": float(s), "relevant": "✓" if relevant.get(data.doc_ids[i], 0) > 0 else "",
-                    "id": data.doc_ids[i], "text": doc_texts[i][:240]})
+                    "id": data.doc_ids[i], "text": data.doc_texts[i][:240]})
         rows.append(row)
     frame = pd.DataFrame(rows)
     return frame if relevant else frame.drop(columns="relevant")
 
 
 # 3. Search ----------------------------------------------------------------------------------------
-with search_tab:
+def query_input(data: RetrievalData) -> tuple[str, dict[str, int], int]:
+    """The query (typed or one of the set's), its judgements when it is one of the set's, and top k."""
     q1, q2, q3 = st.columns([3, 2, 1])
     picked = None
     if data.queries:
-        choice = q2.selectbox("…or one of the set's queries", ["(type your own)", *data.queries[:2000]], key="ret_pick")
-        picked = None if choice == "(type your own)" else choice
+        choice = q2.selectbox("…or one of the set's queries", [OWN_QUERY, *data.queries[:2000]], key="ret_pick")
+        picked = None if choice == OWN_QUERY else choice
     typed = q1.text_input("Query", key=state.RET_QUERY, placeholder="e.g. oil company tax dispute in Russia")
     k = q3.slider("Top k", 1, 50, key=state.RET_K)
-    query = (picked or typed).strip()
+    relevant = data.qrels.get(data.query_ids[data.queries.index(picked)], {}) if picked is not None else {}
+    return (picked or typed).strip(), relevant, k
+
+
+def search_section(data: RetrievalData, key: str, models: dict[str, object], plan: P.RetrievalPlan) -> None:
+    query, relevant, k = query_input(data)
     if not query:
         st.info("Type a query (or pick one of the set's queries).")
-    else:
-        relevant: dict[str, int] = {}
-        if picked is not None:
-            relevant = data.qrels.get(data.query_ids[data.queries.index(picked)], {})
-        vectors = {name: encode(model, [query], role="query") for name, model in models.items()}
-        deep = max(k, int(depth))
-        hits = first_stage(vectors, [query], deep)
-        columns = st.columns(min(len(hits), 3))
-        for n, (name, h) in enumerate(hits.items()):
-            with columns[n % len(columns)]:
-                st.markdown(f"**{name}**")
-                st.dataframe(result_frame(h.indices[0][:k], h.scores[0][:k], relevant), hide_index=True,
-                             key=f"ret_res_{n}", column_config={"score": st.column_config.NumberColumn(format="%.3f")})
-        ranker = get_reranker(reranker_name)
-        if ranker is not None and rerank_base in hits:
-            base = hits[rerank_base]
-            top = base.indices[0][: int(depth)]
-            with st.spinner(f"Reranking the top {len(top)} of {rerank_base} with {ranker.name}…"):
-                s = ranker.score(query, [doc_texts[i] for i in top])
-            order = np.argsort(-s, kind="stable")
-            st.markdown(f"**{rerank_base} → {ranker.name}** (top {len(top)} reranked; rank before → after)")
-            st.dataframe(result_frame(top[order][:k], s[order][:k], relevant, before=top), hide_index=True,
-                         key="ret_reranked", column_config={"score": st.column_config.NumberColumn(format="%.3f")})
-        st.session_state[state.RET_LAST_SEARCH] = {"query": query, "hits": {n: h.indices[0][:k] for n, h in hits.items()}}
+        return
+    deep = max(k, plan.depth)
+    texts = tuple(data.doc_texts)
+    dense = {name: dense_index(name, key, texts).search(encode(model, [query], role="query"), deep)
+             for name, model in models.items()}
+    lexical = bm25_index(key, texts).search([query], deep) if (plan.bm25 or plan.hybrid) else None
+    hits = P.first_stage_hits(plan, dense, lexical, deep)
+    columns = st.columns(min(len(hits), 3))
+    for n, (name, h) in enumerate(hits.items()):
+        with columns[n % len(columns)]:
+            st.markdown(f"**{name}**")
+            st.dataframe(result_frame(data, h.indices[0][:k], h.scores[0][:k], relevant), hide_index=True,
+                         key=f"ret_res_{n}", column_config=SCORE_COLUMN)
+    ranker = get_reranker(plan)
+    if ranker is not None:
+        base = plan.rerank_of[0]
+        top = hits[base].indices[0][: plan.depth]
+        with st.spinner(f"Reranking the top {len(top)} of {base} with {ranker.name}…"):
+            reranked = P.rerank_hits(hits[base], [query], data.doc_texts, ranker, depth=len(top))
+        shown = min(k, len(top))
+        st.markdown(f"**{base} → {ranker.name}** (top {len(top)} reranked; rank before → after)")
+        st.dataframe(result_frame(data, reranked.indices[0][:shown], reranked.scores[0][:shown], relevant, before=top),
+                     hide_index=True, key="ret_reranked", column_config=SCORE_COLUMN)
+    st.session_state[state.RET_LAST_SEARCH] = {"query": query, "hits": {n: h.indices[0][:k] for n, h in hits.items()}}
+
 
 # 4. Evaluate --------------------------------------------------------------------------------------
-with eval_tab:
+def run_evaluation(data: RetrievalData, models: dict[str, object], plan: P.RetrievalPlan) -> list[P.Ranking]:
+    ranker = get_reranker(plan)
+    if ranker is None:
+        plan = dataclasses.replace(plan, rerankers=(), rerank_of=None)
+    with st.status("Evaluating…", expanded=True) as status:
+        bar = st.progress(0.0)
+        shown = {"label": None}
+
+        def report(label: str, done: int, total: int) -> None:
+            if label != shown["label"]:
+                status.update(label=label)
+                shown["label"] = label
+            bar.progress(min(done / max(total, 1), 1.0), text=f"{label} {done:,}/{total:,}")
+
+        rankings = P.run_plan(plan, data, models=models, rerankers={plan.rerankers[0]: ranker} if ranker else None,
+                              progress=report)
+        status.update(label="Done", state="complete", expanded=False)
+    return rankings
+
+
+def evaluate_section(data: RetrievalData, key: str, models: dict[str, object], plan: P.RetrievalPlan) -> None:
     if not data.qrels:
         st.info("Evaluation needs queries and qrels: upload both, or use the bundled BBC set.")
-    else:
-        e1, e2 = st.columns(2)
-        max_q = e1.number_input(f"Queries to evaluate (0 = all {len(data.query_ids):,})", 0, len(data.query_ids),
-                                key=state.RET_MAX_Q, help="A seeded random subset: quick looks at large sets. "
-                                "Rerankers run per query and are the slow part.")
-        top_k = e2.select_slider("Results kept per query", [10, 100, 1000], key=state.RET_TOP_K,
-                                 help="mteb keeps 1000; Recall@100 and MAP@100 need at least 100.")
-        if st.button("Run evaluation", type="primary", key="ret_eval_go"):
-            subset = data.subset_queries(int(max_q)) if max_q else data
-            stages = []
-            with st.status("Evaluating…", expanded=True) as status:
-                bar = st.progress(0.0)
+        return
+    e1, e2 = st.columns(2)
+    max_q = e1.number_input(f"Queries to evaluate (0 = all {len(data.query_ids):,})", 0, len(data.query_ids),
+                            key=state.RET_MAX_Q, help="A seeded random subset: quick looks at large sets. "
+                            "Rerankers run per query and are the slow part.")
+    top_k = e2.select_slider("Results kept per query", list(P.TOP_K_CHOICES), key=state.RET_TOP_K,
+                             help="mteb keeps 1000; Recall@100 and MAP@100 need at least 100.")
+    if st.button("Run evaluation", type="primary", key="ret_eval_go"):
+        subset = data.subset_queries(int(max_q)) if max_q else data
+        rankings = run_evaluation(subset, models, dataclasses.replace(plan, top_k=int(top_k)))
+        st.session_state[state.RET_EVAL] = {"corpus": key, "data": subset, "rankings": rankings}
+    result = st.session_state.get(state.RET_EVAL)
+    if not result or result["corpus"] != key:
+        return
+    subset, rankings = result["data"], result["rankings"]
+    table = P.summary_table(rankings, subset)
+    st.dataframe(table.style.format({m: "{:.4f}" for m in DEFAULT_METRICS}), key="ret_eval_table")
+    st.plotly_chart(charts.metric_bars(table, "nDCG@10"), key="ret_eval_bars")
+    st.download_button("Results (CSV)", table.to_csv().encode(), "embedlab_retrieval.csv", "text/csv",
+                       key="ret_eval_csv")
+    drill_down(subset, rankings)
 
-                def report(done, total, label=""):
-                    bar.progress(min(done / max(total, 1), 1.0), text=f"{label} {done:,}/{total:,}")
 
-                lexical = None
-                if use_bm25 or use_hybrid:
-                    status.update(label="BM25")
-                    lexical = P.bm25_search(subset, k=top_k)
-                    if use_bm25:
-                        stages.append(lexical)
-                for name, model in models.items():
-                    status.update(label=f"{name}: embedding the corpus and queries")
-                    dense = P.dense_search(subset, model, k=top_k,
-                                           progress=lambda d, t, n=name: report(d, t, f"{n}: embedding"))
-                    stages.append(dense)
-                    if use_hybrid:
-                        stages.append(P.hybrid(dense, lexical, k=top_k))
-                ranker = get_reranker(reranker_name)
-                base = next((s for s in stages if s.name == rerank_base), None)
-                if ranker is not None and base is not None:
-                    status.update(label=f"Reranking with {ranker.name}")
-                    stages.append(P.rerank(base, subset, ranker, depth=int(depth),
-                                           progress=lambda d, t: report(d, t, f"{ranker.name}: queries")))
-                status.update(label="Done", state="complete", expanded=False)
-            st.session_state[state.RET_EVAL] = {"corpus": corpus_key, "data": subset, "stages": stages}
-        result = st.session_state.get(state.RET_EVAL)
-        if result and result["corpus"] == corpus_key:
-            subset, stages = result["data"], result["stages"]
-            table = P.summary_table(stages, subset)
-            st.dataframe(table.style.format({m: "{:.4f}" for m in DEFAULT_METRICS}), key="ret_eval_table")
-            st.plotly_chart(charts.metric_bars(table, "nDCG@10"), key="ret_eval_bars")
-            st.download_button("Results (CSV)", table.to_csv().encode(), "embedlab_retrieval.csv", "text/csv",
-                               key="ret_eval_csv")
-            # Per-query drill-down: which queries a pipeline fails, and what it returned instead.
-            st.markdown("**Per query**")
-            pick = st.selectbox("Pipeline", [s.name for s in stages], key="ret_drill_stage")
-            stage = next(s for s in stages if s.name == pick)
-            per_q = stage.evaluate(subset)
-            per_q.insert(0, "query", [subset.queries[subset.query_index[q]] for q in per_q.index])
-            worst = per_q.sort_values(["nDCG@10", "MRR@10"]).head(200)
-            failed = int((per_q["Recall@10"] == 0).sum())
-            st.caption(f"{failed:,} of {len(per_q):,} queries have no relevant document in the top 10. Worst first:")
-            st.dataframe(worst.style.format({m: "{:.3f}" for m in DEFAULT_METRICS}), key="ret_drill_table",
-                         column_order=["query", "nDCG@10", "MRR@10", "Recall@10"])
-            qid = st.selectbox("Show what it returned for", worst.index.tolist(),
-                               format_func=lambda q: subset.queries[subset.query_index[q]][:120], key="ret_drill_q")
-            if qid is not None:
-                row = subset.query_index[qid]
-                judged = subset.qrels[qid]
-                before = stage.before.indices[row] if stage.before is not None else None
-                st.dataframe(result_frame(stage.hits.indices[row][:10], stage.hits.scores[row][:10], judged,
-                                          before=before), hide_index=True, key="ret_drill_hits")
-                missing = [d for d, r in judged.items() if r > 0]
-                for d in missing[:3]:
-                    position = np.flatnonzero(stage.hits.indices[row] == subset.doc_index.get(d, -1))
-                    where = f"rank {int(position[0]) + 1}" if len(position) else f"not in the top {stage.hits.indices.shape[1]}"
-                    text = doc_texts[subset.doc_index[d]][:300] if d in subset.doc_index else "(not in the corpus)"
-                    st.caption(f"Relevant **{d}** ({where}): {text}")
+def drill_down(data: RetrievalData, rankings: list[P.Ranking]) -> None:
+    """Which queries a pipeline fails, and what it returned instead."""
+    st.markdown("**Per query**")
+    pick = st.selectbox("Pipeline", [r.name for r in rankings], key="ret_drill_stage")
+    ranking = next(r for r in rankings if r.name == pick)
+    per_q = ranking.evaluate(data)
+    per_q.insert(0, "query", [data.queries[data.query_index[q]] for q in per_q.index])
+    worst = per_q.sort_values(["nDCG@10", "MRR@10"]).head(200)
+    failed = int((per_q["Recall@10"] == 0).sum())
+    st.caption(f"{failed:,} of {len(per_q):,} queries have no relevant document in the top 10. Worst first:")
+    st.dataframe(worst.style.format({m: "{:.3f}" for m in DEFAULT_METRICS}), key="ret_drill_table",
+                 column_order=["query", "nDCG@10", "MRR@10", "Recall@10"])
+    qid = st.selectbox("Show what it returned for", worst.index.tolist(),
+                       format_func=lambda q: data.queries[data.query_index[q]][:120], key="ret_drill_q")
+    if qid is None:
+        return
+    row = data.query_index[qid]
+    judged = data.qrels[qid]
+    before = ranking.before.indices[row] if ranking.before is not None else None
+    st.dataframe(result_frame(data, ranking.hits.indices[row][:10], ranking.hits.scores[row][:10], judged,
+                              before=before), hide_index=True, key="ret_drill_hits")
+    for d in [d for d, r in judged.items() if r > 0][:3]:
+        position = np.flatnonzero(ranking.hits.indices[row] == data.doc_index.get(d, -1))
+        where = f"rank {int(position[0]) + 1}" if len(position) else f"not in the top {ranking.hits.indices.shape[1]}"
+        text = data.doc_texts[data.doc_index[d]][:300] if d in data.doc_index else "(not in the corpus)"
+        st.caption(f"Relevant **{d}** ({where}): {text}")
+
 
 # 5. Late interaction -----------------------------------------------------------------------------
-with late_tab:
+def late_interaction_section(data: RetrievalData, models: dict[str, object]) -> None:
     encoders = [n for n, m in models.items() if hasattr(getattr(m, "inner", m), "hidden_states")
                 and getattr(m, "spec", None) is not None and m.spec.kind == "encoder"] or ["minilm"]
     l1, l2 = st.columns([1, 3])
     li_model = l1.selectbox("Encoder", encoders, key="ret_li_model")
     li_query = l2.text_input("Query to explain", key=state.RET_LI_QUERY, placeholder="Uses the search query if empty")
     last = st.session_state.get(state.RET_LAST_SEARCH)
-    candidates = []
-    if last:
-        for idx in last["hits"].values():
-            candidates.extend(int(i) for i in idx[:5])
-        candidates = list(dict.fromkeys(candidates))
-    li_doc_pick = st.selectbox("Document", ["(type a document)", *[data.doc_ids[i] for i in candidates]],
-                               key="ret_li_doc_pick",
-                               format_func=lambda d: d if d == "(type a document)" else f"{d}: {doc_texts[data.doc_index[d]][:100]}")
-    li_doc = (st.text_area("Document text", key=state.RET_LI_DOC, height=100) if li_doc_pick == "(type a document)"
+    candidates = list(dict.fromkeys(int(i) for idx in (last["hits"].values() if last else []) for i in idx[:5]))
+    doc_texts = data.doc_texts
+    li_doc_pick = st.selectbox("Document", [OWN_DOC, *[data.doc_ids[i] for i in candidates]], key="ret_li_doc_pick",
+                               format_func=lambda d: d if d == OWN_DOC else f"{d}: {doc_texts[data.doc_index[d]][:100]}")
+    li_doc = (st.text_area("Document text", key=state.RET_LI_DOC, height=100) if li_doc_pick == OWN_DOC
               else doc_texts[data.doc_index[li_doc_pick]])
     q_text = (li_query or (last or {}).get("query", "")).strip()
     if not q_text or not li_doc.strip():
         st.info("Run a search (or type a query) and pick or type a document to see how MaxSim scores it.")
-    else:
-        try:
-            maxsim = MaxSimReranker(get_model(li_model))
-        except (EmbedlabError, ValueError) as exc:
-            st.error(str(exc))
-            st.stop()
-        q_tokens, d_tokens, sims = maxsim.explain(q_text, li_doc)
-        best = sims.max(axis=1)
-        st.markdown(f"MaxSim score **{best.mean():.3f}** = mean over the {len(q_tokens)} query tokens of each one's best "
-                    f"cosine among the {len(d_tokens)} document tokens (special tokens left out; document cut at "
-                    f"{maxsim.model.max_seq_length} tokens).")
-        st.plotly_chart(charts.token_heatmap(q_tokens, d_tokens, sims), key="ret_li_heatmap")
-        st.dataframe(pd.DataFrame({"query token": q_tokens, "best document token": [d_tokens[j] for j in sims.argmax(1)],
-                                   "cosine": best}).style.format({"cosine": "{:.3f}"}), hide_index=True,
-                     key="ret_li_table")
+        return
+    try:
+        maxsim = MaxSimReranker(get_model(li_model))
+    except (EmbedlabError, ValueError) as exc:
+        st.error(str(exc))
+        return
+    q_tokens, d_tokens, sims = maxsim.explain(q_text, li_doc)
+    best = sims.max(axis=1)
+    st.markdown(f"MaxSim score **{best.mean():.3f}** = mean over the {len(q_tokens)} query tokens of each one's best "
+                f"cosine among the {len(d_tokens)} document tokens (special tokens left out; document cut at "
+                f"{maxsim.model.max_seq_length} tokens).")
+    st.plotly_chart(charts.token_heatmap(q_tokens, d_tokens, sims), key="ret_li_heatmap")
+    st.dataframe(pd.DataFrame({"query token": q_tokens, "best document token": [d_tokens[j] for j in sims.argmax(1)],
+                               "cosine": best}).style.format({"cosine": "{:.3f}"}), hide_index=True,
+                 key="ret_li_table")
+
+
+st.title("Retrieval lab")
+st.caption("Bi-encoder first stage, BM25 and hybrid (reciprocal rank fusion), reranking of the top results, "
+           "late interaction explained token by token, and evaluation with qrels computed as mteb/pytrec_eval do.")
+corpus = data_section()
+corpus_hash = corpus_key(corpus)
+loaded, plan = pipelines_section()
+search_tab, eval_tab, late_tab = st.tabs(["Search", "Evaluate", "Late interaction"])
+with search_tab:
+    search_section(corpus, corpus_hash, loaded, plan)
+with eval_tab:
+    evaluate_section(corpus, corpus_hash, loaded, plan)
+with late_tab:
+    late_interaction_section(corpus, loaded)

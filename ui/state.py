@@ -14,6 +14,8 @@ from embedlab.evaluation.bench.bundled import BUNDLED_TASK_NAMES
 from embedlab.finetune.config import BBC_ROWS as FT_BBC_ROWS_DEFAULT
 from embedlab.finetune.config import DEFAULTS as FT_DEFAULTS
 from embedlab.finetune.config import LOSSES as FT_LOSSES
+from embedlab.retrieval.pipeline import QUICK_RERANK_DEPTH, QUICK_TOP_K
+from embedlab.retrieval.rerank import DEFAULT_RERANKER
 
 SIM_SOURCE = "sim_source"
 SIM_TEXT = "sim_text"
@@ -49,7 +51,7 @@ RET_TOP_K = "ret_top_k"
 RET_LI_QUERY = "ret_li_query"
 RET_LI_DOC = "ret_li_doc"
 RET_LAST_SEARCH = "ret_last_search"  # {"query": str, "hits": {pipeline: doc positions}}
-RET_EVAL = "ret_eval"  # {"corpus": hash, "data": RetrievalData, "stages": [Stage]}
+RET_EVAL = "ret_eval"  # {"corpus": hash, "data": RetrievalData, "rankings": [Ranking]}
 
 FT_SOURCE = "ft_source"
 FT_BBC_ROWS = "ft_bbc_rows"
@@ -97,11 +99,11 @@ WIDGET_DEFAULTS = {
     RET_MODELS: ["minilm", "wordllama"],
     RET_BM25: True,
     RET_HYBRID: True,
-    RET_RERANKER: "maxsim:minilm",
-    RET_DEPTH: 20,
+    RET_RERANKER: DEFAULT_RERANKER,
+    RET_DEPTH: QUICK_RERANK_DEPTH,
     RET_K: 10,
     RET_MAX_Q: 300,
-    RET_TOP_K: 100,
+    RET_TOP_K: QUICK_TOP_K,
     FT_BBC_ROWS: FT_BBC_ROWS_DEFAULT,
     FT_MINE: FT_DEFAULTS.mine,
     FT_MODEL: FT_DEFAULTS.model,

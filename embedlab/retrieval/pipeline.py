@@ -28,6 +28,10 @@ from embedlab.retrieval.search import (
 TOP_K = 1000  # mteb retrieves the top 1000 per query (k_values up to 1000)
 TOP_K_CHOICES = (10, 100, 1000)  # results kept per query; Recall@100 and MAP@100 need at least 100
 RERANK_DEPTH = 100  # first-stage results a reranker reorders
+# A quicker look (the Retrieval lab's defaults): Recall@100 and MAP@100 still count, and a reranker,
+# which runs once per query, reorders only the top 20.
+QUICK_TOP_K = 100
+QUICK_RERANK_DEPTH = 20
 BM25 = "BM25"
 
 LabelledProgress = Callable[[str, int, int], None]  # (what is running, done, total)

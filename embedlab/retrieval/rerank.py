@@ -44,8 +44,13 @@ def trained_rerankers() -> list[str]:
     return sorted(p.name for p in rerankers_dir().iterdir() if (p / "config.json").is_file())
 
 
+DEFAULT_RERANKER = "maxsim:minilm"  # bundled and quick: late interaction over MiniLM's token vectors
+
+
 def reranker_choices() -> list[str]:
-    return ["maxsim:minilm", "maxsim:mpnet", "qlm:smollm2", "llm:smollm2", *[f"cross-encoder:{n}" for n in trained_rerankers()]]
+    """The bundled rerankers, then every cross-encoder trained in the app."""
+    return [DEFAULT_RERANKER, "maxsim:mpnet", "qlm:smollm2", "llm:smollm2",
+            *[f"cross-encoder:{n}" for n in trained_rerankers()]]
 
 
 # ---- late interaction ---------------------------------------------------------------------------

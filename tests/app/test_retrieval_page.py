@@ -2,23 +2,18 @@
 down, late interaction, uploads good and bad."""
 
 import json
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.app.views import open_view
+
 pytestmark = pytest.mark.slow
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def lab(**values) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "pages" / "retrieval.py"), default_timeout=900)
-    at.session_state["ret_models"] = values.get("models", ["wordllama"])
-    at.session_state["ret_reranker"] = values.get("reranker", "(no reranking)")
-    at.session_state["ret_depth"] = values.get("depth", 5)
-    at.run()
-    assert not at.exception
-    return at
+    return open_view("retrieval", ret_models=values.get("models", ["wordllama"]),
+                     ret_reranker=values.get("reranker", "(no reranking)"), ret_depth=values.get("depth", 5))
 
 
 def frames_with(at, column):
@@ -107,3 +102,19 @@ def test_uploaded_beir_files_evaluate_and_a_broken_qrels_file_is_reported():
                                                      "text/plain")).run()
     assert not at.exception
     assert any("Could not use the uploaded files" in e.value and "not a number" in e.value for e in at.error)
+
+
+def test_evaluation_reranks_the_chosen_first_stage_last():
+    corpus, queries, qrels = beir_files()
+    at = lab(reranker="maxsim:minilm", depth=2)
+    at.radio(key="ret_source").set_value("Upload a corpus (queries and qrels optional)").run()
+    at.file_uploader(key="ret_up_corpus").set_value(("corpus.jsonl", corpus, "application/json"))
+    at.file_uploader(key="ret_up_queries").set_value(("queries.jsonl", queries, "application/json"))
+    at.file_uploader(key="ret_up_qrels").set_value(("test.tsv", qrels, "text/plain")).run()
+    at.selectbox(key="ret_rerank_base").set_value("BM25")
+    at.number_input(key="ret_max_q").set_value(0)
+    at.button(key="ret_eval_go").click().run()
+    assert not at.exception and not at.error
+    table = frames_with(at, "nDCG@10")[0]
+    assert list(table.index) == ["BM25", "wordllama", "hybrid(wordllama + BM25)", "BM25 → maxsim:minilm@2"]
+    assert (table["queries"] == 2).all()
