@@ -28,6 +28,7 @@ def _warn(report: str) -> None:
 
 def cmd_eval_sts(args: argparse.Namespace) -> int:
     from embedlab.bundled import lee_sts
+    from embedlab.evaluation._checks import positive_int
     from embedlab.evaluation.bench.from_table import sts_pairs
     from embedlab.evaluation.sts import evaluate_sts
     from embedlab.models import load_model
@@ -35,6 +36,7 @@ def cmd_eval_sts(args: argparse.Namespace) -> int:
 
     pairs = lee_sts() if args.data == "lee" else sts_pairs(read_table(args.data), args.col1, args.col2,
                                                            args.score, name=Path(args.data).name)
+    positive_int(args.batch_size, "--batch-size")  # before the model loads
     model = load_model(args.model)
     start = time.perf_counter()
     result = evaluate_sts(model, pairs.sentences1, pairs.sentences2, pairs.scores,

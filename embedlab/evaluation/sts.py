@@ -17,7 +17,12 @@ from sklearn.metrics.pairwise import paired_cosine_distances
 
 from embedlab.embedder import Embedder, Progress
 from embedlab.errors import DataError
-from embedlab.evaluation._checks import number_list, same_length, text_list
+from embedlab.evaluation._checks import (
+    number_list,
+    positive_int,
+    same_length,
+    text_list,
+)
 
 
 @dataclass(frozen=True)
@@ -73,6 +78,7 @@ def evaluate_sts(
     progress: Progress | None = None,
 ) -> STSResult:
     """Encode every distinct sentence once, then score the pairs."""
+    positive_int(batch_size, "batch_size")
     unique = list(dict.fromkeys([*sentences1, *sentences2]))
     vectors = embedder.encode(unique, batch_size=batch_size, progress=progress)
     row = {text: i for i, text in enumerate(unique)}
