@@ -113,16 +113,6 @@ class EmbeddingCache:
         self._shards.pop(key)
         self._refresh(key)
 
-    def size_bytes(self) -> int:
-        return sum(p.stat().st_size for p in self.root.rglob("*.npy")) if self.root.exists() else 0
-
-    def clear(self) -> None:
-        with self._lock:
-            for p in self.root.rglob("*.npy"):
-                p.unlink(missing_ok=True)
-            self._index.clear()
-            self._shards.clear()
-
 
 def _atomic_save(path: Path, array: np.ndarray) -> None:
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npy", dir=path.parent)

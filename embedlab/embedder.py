@@ -6,6 +6,8 @@ from typing import Callable, Protocol, Sequence, runtime_checkable
 
 import numpy as np
 
+from embedlab.errors import OptionError
+
 Progress = Callable[[int, int], None]
 """``progress(done, total)``: called as texts are encoded, so a UI can draw a bar."""
 
@@ -54,6 +56,6 @@ def length_sorted_batches(lengths: Sequence[int], batch_size: int) -> list[np.nd
     Longest first: the most memory-hungry batch runs at once, so an out-of-memory shows up early.
     """
     if batch_size < 1:
-        raise ValueError(f"batch_size must be at least 1, got {batch_size}.")
+        raise OptionError(f"batch_size must be at least 1, got {batch_size}.")
     order = np.argsort(-np.asarray(lengths), kind="stable")
     return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]

@@ -12,7 +12,19 @@ from typing import Callable
 
 import torch
 
+from embedlab.errors import OptionError
+
 POOLING_MODES: tuple[str, ...] = ("mean", "cls", "max", "last", "weighted-mean")
+
+# sentence-transformers' name for each mode: ``Pooling(pooling_mode=...)`` and the "pooling_mode" key
+# of a saved Pooling config. Older configs set one boolean flag per mode instead (``_ST_FLAGS``).
+ST_POOLING_MODES: dict[str, str] = {
+    "mean": "mean", "cls": "cls", "max": "max", "last": "lasttoken", "weighted-mean": "weightedmean",
+}
+_ST_FLAGS: dict[str, str] = {
+    "mean": "pooling_mode_mean_tokens", "cls": "pooling_mode_cls_token", "max": "pooling_mode_max_tokens",
+    "last": "pooling_mode_lasttoken", "weighted-mean": "pooling_mode_weightedmean_tokens",
+}
 
 
 def mean_pool(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -63,8 +75,23 @@ _POOLERS: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {
 def check_pooling(name: str) -> str:
     if name not in _POOLERS:
         valid = ", ".join(POOLING_MODES)
-        raise ValueError(f"Unknown pooling {name!r}. Valid pooling modes: {valid}.")
+        raise OptionError(f"Unknown pooling {name!r}. Valid pooling modes: {valid}.")
     return name
+
+
+def to_st_pooling(name: str) -> str:
+    """Our pooling name as sentence-transformers spells it (``last`` -> ``lasttoken``)."""
+    return ST_POOLING_MODES[check_pooling(name)]
+
+
+def from_st_pooling(config: dict) -> str | None:
+    """Our pooling name for a sentence-transformers Pooling config; None when it names no single mode
+    (several flags set, or a mode embedlab does not have)."""
+    ours = {st_name: name for name, st_name in ST_POOLING_MODES.items()}
+    if config.get("pooling_mode") in ours:
+        return ours[config["pooling_mode"]]
+    modes = [name for name, flag in _ST_FLAGS.items() if config.get(flag)]
+    return modes[0] if len(modes) == 1 else None
 
 
 def pool(hidden: torch.Tensor, mask: torch.Tensor, mode: str) -> torch.Tensor:

@@ -8,6 +8,7 @@ import numpy as np
 from scipy.stats import spearmanr
 
 from embedlab.embedder import l2_normalize
+from embedlab.errors import DataError
 
 
 def cosine_matrix(a: np.ndarray, b: np.ndarray | None = None) -> np.ndarray:
@@ -30,7 +31,7 @@ def upper_triangle(matrix: np.ndarray) -> np.ndarray:
 def matrix_spearman(m1: np.ndarray, m2: np.ndarray) -> float:
     """Spearman correlation between two models' judgements of the same pairs (off-diagonal)."""
     if m1.shape != m2.shape or m1.shape[0] < 3:
-        raise ValueError("Need two square similarity matrices of the same size, at least 3x3.")
+        raise DataError("Comparing two models' similarity matrices needs the same texts, at least 3 of them.")
     return float(spearmanr(upper_triangle(m1), upper_triangle(m2)).statistic)
 
 
@@ -55,7 +56,7 @@ def geometry(raw: np.ndarray, *, centered: bool = False, max_pairs: int = 20000,
     raw = np.asarray(raw, dtype=np.float64)
     n = raw.shape[0]
     if n < 2:
-        raise ValueError("Geometry needs at least 2 vectors.")
+        raise DataError("Geometry needs at least 2 texts.")
     norms = np.linalg.norm(raw, axis=1)
     vecs = center(raw) if centered else raw
     unit = vecs / np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)

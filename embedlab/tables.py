@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+import numpy as np
 import pandas as pd
 
 from embedlab.errors import DataError
@@ -129,6 +131,32 @@ def text_column(df: pd.DataFrame, column: str) -> TextColumn:
     if not texts:
         raise DataError(f"Column {column!r} has no usable text ({len(empty)} empty, {len(non_text)} non-text cells).")
     return TextColumn(texts, rows, empty, non_text)
+
+
+@dataclass(frozen=True)
+class Documents:
+    """A table's usable rows as documents: texts, ids, and labels when the table has a label column."""
+
+    texts: list[str]
+    ids: list[str]  # the id column's values, or the 1-based row number when there is no id column
+    labels: np.ndarray | None
+    column: TextColumn  # which rows were kept and which were skipped
+
+    @property
+    def key(self) -> str:
+        """A hash of the texts: results computed for one corpus are not shown for another."""
+        return hashlib.sha256("\x1f".join(self.texts).encode()).hexdigest()
+
+
+def table_documents(df: pd.DataFrame, text_col: str, *, label_col: str | None = None,
+                    id_col: str | None = None) -> Documents:
+    """The documents of ``text_col`` (empty and non-text cells skipped), with their labels and ids."""
+    require_columns(df, [c for c in (text_col, label_col, id_col) if c])
+    column = text_column(df, text_col)
+    kept = df.iloc[column.rows].reset_index(drop=True)
+    labels = kept[label_col].astype(str).to_numpy() if label_col else None
+    ids = kept[id_col].astype(str).tolist() if id_col else [str(r + 1) for r in column.rows]
+    return Documents(column.texts, ids, labels, column)
 
 
 def numeric_column(df: pd.DataFrame, column: str) -> pd.Series:

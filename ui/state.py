@@ -11,6 +11,9 @@ from __future__ import annotations
 import streamlit as st
 
 from embedlab.evaluation.bench.bundled import BUNDLED_TASK_NAMES
+from embedlab.explorer.clustering import AUTO as EXP_AUTO_MIN_CLUSTER_SIZE
+from embedlab.explorer.clustering import ClusterConfig
+from embedlab.explorer.projection import ProjectionConfig
 from embedlab.finetune.config import BBC_ROWS as FT_BBC_ROWS_DEFAULT
 from embedlab.finetune.config import DEFAULTS as FT_DEFAULTS
 from embedlab.finetune.config import LOSSES as FT_LOSSES
@@ -22,7 +25,7 @@ SIM_TEXT = "sim_text"
 SIM_MODELS = "sim_models"
 SIM_CENTER = "sim_center"
 SIM_GEOMETRY_SOURCE = "sim_geometry_source"
-MODELS_MEASURED = "models_measured"  # name -> measurement dict, kept across page switches
+MODELS_MEASURED = "models_measured"  # name -> Throughput, kept across page switches
 MODELS_FLASH = "models_flash"  # a message to show once, after a rerun
 
 EXP_SOURCE = "exp_source"
@@ -89,13 +92,13 @@ WIDGET_DEFAULTS = {
     SIM_MODELS: DEFAULT_SIM_MODELS,
     SIM_CENTER: False,
     EXP_MODELS: ["minilm", "wordllama"],
-    EXP_METHOD: "umap",
-    EXP_NEIGHBORS: 15,
-    EXP_MIN_DIST: 0.1,
-    EXP_METRIC: "cosine",
-    EXP_MCS: 0,
-    EXP_MS: 0,
-    EXP_SPACE: "umap-5d",
+    EXP_METHOD: ProjectionConfig().method,
+    EXP_NEIGHBORS: ProjectionConfig().n_neighbors,
+    EXP_MIN_DIST: ProjectionConfig().min_dist,
+    EXP_METRIC: ProjectionConfig().metric,
+    EXP_MCS: EXP_AUTO_MIN_CLUSTER_SIZE,
+    EXP_MS: 0,  # 0 = the same as min_cluster_size
+    EXP_SPACE: ClusterConfig().space,
     RET_MODELS: ["minilm", "wordllama"],
     RET_BM25: True,
     RET_HYBRID: True,

@@ -8,10 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
-from embedlab.cli._common import (
-    progress,
-)
+from embedlab.cli._common import progress
 from embedlab.errors import DataError
+from embedlab.models.spec import ROLES
 
 
 def cmd_embed(args: argparse.Namespace) -> int:
@@ -45,6 +44,6 @@ def register(sub) -> None:
     p.add_argument("--input", required=True, help="CSV, TSV, JSONL, Parquet or TXT file")
     p.add_argument("--text-column", default="text")
     p.add_argument("--output", required=True, help="OUT.npy or OUT.parquet")
-    p.add_argument("--role", choices=("document", "query"), default="document")
+    p.add_argument("--role", choices=ROLES, default=ROLES[0])
     p.add_argument("--batch-size", type=int, default=32)
     p.set_defaults(func=cmd_embed)

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
-from embedlab.cli._common import (
-    print_json,
-)
+from embedlab.cli._common import print_json
 
 
 def cmd_models(args: argparse.Namespace) -> int:
     from embedlab.models import available_models
+    from embedlab.models.registry import registry_problems
+    from embedlab.pooling import POOLING_MODES
 
+    for problem in registry_problems():  # the listing still works; say what is missing from it
+        print(f"warning: {problem}", file=sys.stderr)
     specs = available_models()
     rows = [
         {"name": s.name, "kind": s.kind, "dim": s.dim or None, "pooling": s.pooling,
@@ -26,7 +29,7 @@ def cmd_models(args: argparse.Namespace) -> int:
     for r in rows:
         dim = str(r["dim"] or "?")
         print(f"{r['name']:<24}{r['kind']:<9}{dim:>5}  {r['pooling']:<14}{r['max_seq_length']:>8}  {r['description']}")
-    print("\nAppend @POOLING to any name to override pooling (mean, cls, max, last, weighted-mean).")
+    print(f"\nAppend @POOLING to any name to override pooling ({', '.join(POOLING_MODES)}).")
     return 0
 
 

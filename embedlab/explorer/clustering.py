@@ -6,10 +6,32 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from embedlab.explorer.projection import ProjectionConfig, project
+from embedlab.errors import DataError, OptionError
+from embedlab.explorer.projection import ProjectionConfig, reduce_dimensions
 
 SPACES: tuple[str, ...] = ("umap-5d", "raw")
 NOISE = -1
+AUTO = 0  # a min_cluster_size of 0 asks for auto_min_cluster_size
+
+
+def auto_min_cluster_size(n_docs: int) -> int:
+    """Corpus size / 20, kept between 5 and 15: a small corpus still forms clusters, and a large one
+    is not cut into hundreds of tiny ones."""
+    return max(5, min(15, n_docs // 20))
+
+
+def min_cluster_size_for(n_docs: int, requested: int = AUTO) -> int:
+    """The min_cluster_size to use for ``n_docs`` documents (``AUTO``: ``auto_min_cluster_size``),
+    checked before anything is embedded."""
+    size = int(requested) or auto_min_cluster_size(n_docs)
+    _check_corpus_size(n_docs, size)
+    return size
+
+
+def _check_corpus_size(n_docs: int, min_cluster_size: int) -> None:
+    if n_docs < min_cluster_size:
+        raise DataError(f"{n_docs} documents are fewer than min_cluster_size={min_cluster_size}; "
+                        "lower it or use more documents.")
 
 
 @dataclass(frozen=True)
@@ -22,32 +44,37 @@ class ClusterConfig:
 
     def __post_init__(self) -> None:
         if self.space not in SPACES:
-            raise ValueError(f"Unknown clustering space {self.space!r}. Valid spaces: {', '.join(SPACES)}.")
+            raise OptionError(f"Unknown clustering space {self.space!r}. Valid spaces: {', '.join(SPACES)}.")
         if self.min_cluster_size < 2:
-            raise ValueError(f"min_cluster_size must be at least 2, got {self.min_cluster_size}.")
+            raise OptionError(f"min_cluster_size must be at least 2, got {self.min_cluster_size}.")
         if self.min_samples is not None and self.min_samples < 1:
-            raise ValueError(f"min_samples must be at least 1, got {self.min_samples}.")
+            raise OptionError(f"min_samples must be at least 1, got {self.min_samples}.")
 
 
-def reduce_for_clustering(vectors: np.ndarray, config: ClusterConfig) -> np.ndarray:
+@dataclass(frozen=True)
+class Clustering:
+    """Cluster labels and what HDBSCAN actually ran on."""
+
+    labels: np.ndarray  # (n,) 0..k-1, NOISE (-1) for documents in no dense region
+    space: str  # "umap-5d", "raw", or "pca-5d" when there were too few documents for UMAP
+    notes: tuple[str, ...] = ()  # why ``space`` differs from the config's, when it does
+
+
+def cluster(vectors: np.ndarray, config: ClusterConfig = ClusterConfig()) -> Clustering:
+    import hdbscan
+
+    _check_corpus_size(len(vectors), config.min_cluster_size)
     if config.space == "raw":
         # Unit vectors: Euclidean distance is a monotone function of cosine distance.
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-        return (vectors / np.maximum(norms, 1e-12)).astype(np.float64)
-    # min_dist 0 packs dense regions tightly, which is what a density clusterer wants.
-    reduced = project(vectors, ProjectionConfig(method="umap", n_components=5, n_neighbors=config.umap_neighbors,
-                                                min_dist=0.0, metric="cosine", seed=config.seed))
-    return reduced.astype(np.float64)
-
-
-def cluster(vectors: np.ndarray, config: ClusterConfig = ClusterConfig()) -> np.ndarray:
-    """Cluster labels 0..k-1 per document, NOISE (-1) for documents in no dense region."""
-    import hdbscan
-
-    n = len(vectors)
-    if n < config.min_cluster_size:
-        raise ValueError(f"{n} documents are fewer than min_cluster_size={config.min_cluster_size}; lower it.")
-    points = reduce_for_clustering(vectors, config)
+        points, space, notes = (vectors / np.maximum(norms, 1e-12)).astype(np.float64), "raw", ()
+    else:
+        # min_dist 0 packs dense regions tightly, which is what a density clusterer wants.
+        reduced = reduce_dimensions(vectors, ProjectionConfig(
+            method="umap", n_components=5, n_neighbors=config.umap_neighbors, min_dist=0.0, metric="cosine",
+            seed=config.seed))
+        points, space = reduced.coords.astype(np.float64), f"{reduced.method}-5d"
+        notes = tuple(f"Clustering: {note}" for note in reduced.notes)
     model = hdbscan.HDBSCAN(min_cluster_size=config.min_cluster_size, min_samples=config.min_samples,
                             metric="euclidean", cluster_selection_method="eom")
-    return model.fit_predict(points).astype(int)
+    return Clustering(model.fit_predict(points).astype(int), space, notes)

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from embedlab.errors import DataError, OptionError
+
 
 def knn_indices(vectors: np.ndarray, k: int, *, chunk: int = 2048) -> np.ndarray:
     """(n, k) indices of each document's k nearest neighbours by cosine, itself excluded.
@@ -14,7 +16,7 @@ def knn_indices(vectors: np.ndarray, k: int, *, chunk: int = 2048) -> np.ndarray
     """
     n = len(vectors)
     if not 1 <= k < n:
-        raise ValueError(f"k must be between 1 and {n - 1} for {n} documents, got {k}.")
+        raise OptionError(f"k must be between 1 and {n - 1} for {n} documents, got {k}.")
     unit = (vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)).astype(np.float32)
     out = np.empty((n, k), dtype=np.int64)
     for start in range(0, n, chunk):
@@ -30,7 +32,7 @@ def knn_indices(vectors: np.ndarray, k: int, *, chunk: int = 2048) -> np.ndarray
 def neighbourhood_agreement(a: np.ndarray, b: np.ndarray, *, k: int = 10) -> np.ndarray:
     """Per document, Jaccard overlap of its k nearest neighbours in model A's space and in B's."""
     if len(a) != len(b):
-        raise ValueError(f"The two models embedded different numbers of documents: {len(a)} vs {len(b)}.")
+        raise DataError(f"The two models embedded different numbers of documents: {len(a)} vs {len(b)}.")
     na, nb = knn_indices(a, k), knn_indices(b, k)
     out = np.empty(len(a), dtype=np.float32)
     for i in range(len(a)):
@@ -68,3 +70,13 @@ def label_scores(clusters: np.ndarray, truth) -> LabelScores:
     clusters = np.asarray(clusters)
     return LabelScores(float(v_measure_score(truth, clusters)), float(adjusted_rand_score(truth, clusters)),
                        float(np.mean(clusters == -1)))
+
+
+def majority_labels(clusters: np.ndarray, truth) -> dict[int, tuple[str, float]]:
+    """Per cluster (noise included): the label most of its documents carry, and their share."""
+    clusters, truth = np.asarray(clusters), np.asarray(truth)
+    out = {}
+    for c in np.unique(clusters).tolist():
+        values, counts = np.unique(truth[clusters == c], return_counts=True)
+        out[int(c)] = (str(values[counts.argmax()]), float(counts.max() / counts.sum()))
+    return out

@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
 
-from embedlab.explorer.clustering import ClusterConfig, cluster
 from embedlab.embedder import Embedder, Progress
-from embedlab.explorer.projection import ProjectionConfig, project
+from embedlab.explorer.clustering import (
+    AUTO,
+    ClusterConfig,
+    cluster,
+    min_cluster_size_for,
+)
+from embedlab.explorer.projection import ProjectionConfig, reduce_dimensions
 from embedlab.explorer.topics import ClusterSummary, describe_clusters
 
-Stage = Callable[[str], None]
+StepNote = Callable[[str], None]
+"""``note(message)``: called as each step of the pipeline starts, so a UI can say what is running."""
 
 
 @dataclass(frozen=True)
@@ -24,7 +30,27 @@ class ExploreConfig:
     batch_size: int = 32
 
 
-@dataclass
+_MAP, _CLUSTERS = ProjectionConfig(), ClusterConfig()
+
+
+def explore_config(n_docs: int, *, map_method: str = _MAP.method, n_neighbors: int = _MAP.n_neighbors,
+                   min_dist: float = _MAP.min_dist, metric: str = _MAP.metric, min_cluster_size: int = AUTO,
+                   min_samples: int = 0, space: str = _CLUSTERS.space, seed: int = _CLUSTERS.seed) -> ExploreConfig:
+    """The settings the explorer page and ``embedlab cluster`` offer, checked against the corpus size.
+
+    ``min_cluster_size`` 0 = automatic (``auto_min_cluster_size``); ``min_samples`` 0 = the same as
+    min_cluster_size. UMAP's ``n_neighbors`` serves both the 2-D map and the 5-D clustering reduction.
+    """
+    return ExploreConfig(
+        projection=ProjectionConfig(method=map_method, n_neighbors=n_neighbors, min_dist=min_dist, metric=metric,
+                                    seed=seed),
+        clustering=ClusterConfig(min_cluster_size=min_cluster_size_for(n_docs, min_cluster_size),
+                                 min_samples=int(min_samples) or None, space=space, umap_neighbors=n_neighbors,
+                                 seed=seed),
+    )
+
+
+@dataclass(frozen=True)
 class ModelMap:
     """One model's view of a corpus. Rows align with the input texts."""
 
@@ -33,7 +59,10 @@ class ModelMap:
     coords: np.ndarray  # (n, 2)
     labels: np.ndarray  # (n,), -1 = noise
     clusters: list[ClusterSummary]
-    seconds: dict[str, float] = field(default_factory=dict)
+    seconds: dict[str, float]  # per step: embed, map, cluster
+    map_method: str  # what drew the 2-D map: "umap" or "pca"
+    cluster_space: str  # what HDBSCAN ran on: "umap-5d", "pca-5d" or "raw"
+    notes: tuple[str, ...] = ()  # where the map or the clustering used something other than what was asked
 
     def keywords_of(self, label: int) -> str:
         for c in self.clusters:
@@ -43,8 +72,8 @@ class ModelMap:
 
 
 def explore(texts: list[str], embedder: Embedder, config: ExploreConfig = ExploreConfig(), *,
-            progress: Progress | None = None, stage: Stage | None = None) -> ModelMap:
-    say = stage or (lambda _msg: None)
+            progress: Progress | None = None, note: StepNote | None = None) -> ModelMap:
+    say = note or (lambda _msg: None)
     name = getattr(embedder, "name", "model")
     seconds = {}
 
@@ -57,16 +86,18 @@ def explore(texts: list[str], embedder: Embedder, config: ExploreConfig = Explor
     # 2. Reduce to a 2-D map.
     say(f"{name}: {config.projection.method.upper()} map")
     start = time.perf_counter()
-    coords = project(vectors, config.projection)
+    projection = reduce_dimensions(vectors, config.projection)
     seconds["map"] = time.perf_counter() - start
 
     # 3. Cluster (HDBSCAN on its own 5-D reduction or the raw vectors, not on the 2-D picture).
     say(f"{name}: clustering ({config.clustering.space})")
     start = time.perf_counter()
-    labels = cluster(vectors, config.clustering)
+    clustering = cluster(vectors, config.clustering)
     seconds["cluster"] = time.perf_counter() - start
 
     # 4. Describe each cluster.
     say(f"{name}: describing clusters")
-    summaries = describe_clusters(texts, vectors, labels, top_words=config.top_words)
-    return ModelMap(name, vectors, coords, labels, summaries, seconds)
+    summaries = describe_clusters(texts, vectors, clustering.labels, top_words=config.top_words)
+    return ModelMap(name, vectors, projection.coords, clustering.labels, summaries, seconds,
+                    map_method=projection.method, cluster_space=clustering.space,
+                    notes=(*projection.notes, *clustering.notes))

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from embedlab.errors import DataError, OptionError
+
 METHODS: tuple[str, ...] = ("umap", "pca")
 UMAP_METRICS: tuple[str, ...] = ("cosine", "euclidean", "manhattan", "correlation")
 
@@ -21,38 +23,60 @@ class ProjectionConfig:
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
-            raise ValueError(f"Unknown projection method {self.method!r}. Valid methods: {', '.join(METHODS)}.")
+            raise OptionError(f"Unknown projection method {self.method!r}. Valid methods: {', '.join(METHODS)}.")
         if self.metric not in UMAP_METRICS:
-            raise ValueError(f"Unknown metric {self.metric!r}. Valid metrics: {', '.join(UMAP_METRICS)}.")
+            raise OptionError(f"Unknown metric {self.metric!r}. Valid metrics: {', '.join(UMAP_METRICS)}.")
         if self.n_components < 1:
-            raise ValueError(f"n_components must be at least 1, got {self.n_components}.")
+            raise OptionError(f"n_components must be at least 1, got {self.n_components}.")
         if self.n_neighbors < 2:
-            raise ValueError(f"n_neighbors must be at least 2, got {self.n_neighbors}.")
+            raise OptionError(f"n_neighbors must be at least 2, got {self.n_neighbors}.")
         if not 0.0 <= self.min_dist <= 1.0:
-            raise ValueError(f"min_dist must be between 0 and 1, got {self.min_dist}.")
+            raise OptionError(f"min_dist must be between 0 and 1, got {self.min_dist}.")
 
 
-def project(vectors: np.ndarray, config: ProjectionConfig = ProjectionConfig()) -> np.ndarray:
-    """(n, dim) -> (n, n_components) float32. Deterministic for a given seed."""
+@dataclass(frozen=True)
+class Projection:
+    """Reduced coordinates and how they were made: ``method`` is the one actually used, and ``notes``
+    say where that (or a UMAP setting) differs from what the config asked for, and why."""
+
+    coords: np.ndarray  # (n, n_components) float32
+    method: str
+    notes: tuple[str, ...] = ()
+
+
+def reduce_dimensions(vectors: np.ndarray, config: ProjectionConfig = ProjectionConfig()) -> Projection:
+    """(n, dim) -> (n, n_components). Deterministic for a given seed."""
     vectors = np.asarray(vectors, dtype=np.float32)
     n = len(vectors)
     if n < 3:
-        raise ValueError(f"Need at least 3 documents to make a map, got {n}.")
-    if config.method == "pca" or n <= config.n_components + 1:
-        return _pca(vectors, config.n_components)
+        raise DataError(f"Need at least 3 documents to make a map, got {n}.")
+    if config.method == "pca":
+        return Projection(_pca(vectors, config.n_components), "pca")
+    if n <= config.n_components + 1:  # UMAP's spectral layout cannot embed so few points
+        note = (f"PCA was used instead of UMAP: UMAP needs more than {config.n_components + 1} documents "
+                f"for a {config.n_components}-D reduction, and there are {n}.")
+        return Projection(_pca(vectors, config.n_components), "pca", (note,))
     import umap
 
+    # UMAP needs fewer neighbours than points; small uploads still get a map.
+    neighbors = min(config.n_neighbors, n - 1)
+    notes = () if neighbors == config.n_neighbors else (
+        f"UMAP used n_neighbors={neighbors} instead of {config.n_neighbors}: there are only {n} documents.",)
     reducer = umap.UMAP(
         n_components=config.n_components,
-        # UMAP needs fewer neighbours than points; small uploads still get a map.
-        n_neighbors=min(config.n_neighbors, n - 1),
+        n_neighbors=neighbors,
         min_dist=config.min_dist,
         metric=config.metric,
         random_state=config.seed,
         n_jobs=1,  # a fixed seed forces one thread anyway; saying so silences UMAP's warning
         init="spectral" if n > config.n_components + 10 else "random",
     )
-    return reducer.fit_transform(vectors).astype(np.float32)
+    return Projection(reducer.fit_transform(vectors).astype(np.float32), "umap", notes)
+
+
+def project(vectors: np.ndarray, config: ProjectionConfig = ProjectionConfig()) -> np.ndarray:
+    """The coordinates alone, for a caller that has nowhere to show ``reduce_dimensions``' notes."""
+    return reduce_dimensions(vectors, config).coords
 
 
 def _pca(vectors: np.ndarray, n_components: int) -> np.ndarray:
@@ -78,7 +102,7 @@ def procrustes_align(reference: np.ndarray, moving: np.ndarray) -> np.ndarray:
     ref = np.asarray(reference, dtype=np.float64)
     mov = np.asarray(moving, dtype=np.float64)
     if ref.shape != mov.shape:
-        raise ValueError(f"Maps differ in shape: {ref.shape} vs {mov.shape}.")
+        raise DataError(f"Maps differ in shape: {ref.shape} vs {mov.shape}.")
     ref_mean, mov_mean = ref.mean(axis=0), mov.mean(axis=0)
     ref_c, mov_c = ref - ref_mean, mov - mov_mean
     rotation, _ = orthogonal_procrustes(mov_c, ref_c)

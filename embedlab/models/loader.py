@@ -6,11 +6,15 @@ import logging
 import time
 from pathlib import Path
 
-
 from embedlab.cache import CachedEmbedder, EmbeddingCache
 from embedlab.embedder import Progress
 from embedlab.errors import ModelLoadError
-from embedlab.models.assets import folder_fingerprint, package_file, prepare_gguf, prepare_mpnet
+from embedlab.models.assets import (
+    folder_fingerprint,
+    package_file,
+    prepare_gguf,
+    prepare_mpnet,
+)
 from embedlab.models.registry import hub_snapshot, read_st_folder, resolve_spec
 from embedlab.models.spec import ModelSpec
 from embedlab.models.static import load_wordllama
@@ -63,16 +67,16 @@ def load_model(
         inner = load_wordllama(spec)
     else:
         folder = model_folder(spec, progress)
-        st = read_st_folder(folder)
-        backbone = st["transformer_dir"]
+        st_folder = read_st_folder(folder)
+        backbone = st_folder["transformer_dir"]
         try:
             fingerprint = folder_fingerprint(backbone)
             head = None
-            if st["dense"]:
-                if len(st["dense"]) > 1:
-                    raise ModelLoadError(f"{folder} has {len(st['dense'])} Dense modules; embedlab applies one.")
-                head = load_dense(st["dense"][0])
-                fingerprint += "+" + folder_fingerprint(st["dense"][0])
+            if st_folder["dense"]:
+                if len(st_folder["dense"]) > 1:
+                    raise ModelLoadError(f"{folder} has {len(st_folder['dense'])} Dense modules; embedlab applies one.")
+                head = load_dense(st_folder["dense"][0])
+                fingerprint += "+" + folder_fingerprint(st_folder["dense"][0])
             inner = load_transformer(spec, backbone, fingerprint=fingerprint, head=head)
         except ModelLoadError:
             raise

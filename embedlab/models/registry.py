@@ -6,22 +6,19 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Callable
 
 from embedlab.errors import ModelLoadError
 from embedlab.models.catalog import CATALOG
 from embedlab.models.spec import ModelSpec, split_pooling
 from embedlab.paths import atomic_write_json, data_home, models_dir
+from embedlab.pooling import from_st_pooling
 
 SPEC_FILE = "embedlab_model.json"  # written next to a fine-tuned model's weights
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
-_ST_POOLING = {  # sentence-transformers Pooling config flag -> our pooling name
-    "pooling_mode_cls_token": "cls",
-    "pooling_mode_mean_tokens": "mean",
-    "pooling_mode_max_tokens": "max",
-    "pooling_mode_lasttoken": "last",
-    "pooling_mode_weightedmean_tokens": "weighted-mean",
-}
+CUSTOM_KINDS: tuple[str, ...] = ("encoder", "decoder")  # what a user can add (static models are bundled)
 
 
 def custom_models_file() -> Path:
@@ -34,46 +31,93 @@ def finetuned_dir() -> Path:
     return path
 
 
-def load_custom_specs() -> dict[str, ModelSpec]:
+@dataclass(frozen=True)
+class UserModels:
+    """The models a user added or fine-tuned, and what could not be read (each problem says what to do)."""
+
+    specs: dict[str, ModelSpec]
+    problems: tuple[str, ...] = ()
+
+
+def _custom_entries() -> list:
+    """The custom-model file's entries as written; raises if the file itself cannot be read."""
     path = custom_models_file()
     if not path.exists():
-        return {}
+        return []
     try:
         entries = json.loads(path.read_text())
-        return {e["name"]: ModelSpec.from_dict(e) for e in entries}
-    except (ValueError, KeyError, TypeError):
-        return {}  # an unreadable registry must not stop the app; bundled models still work
+    except (OSError, ValueError) as exc:
+        raise ModelLoadError(f"The custom-model list {path} cannot be read ({exc}); the models added there "
+                             "are unavailable. Fix the file or delete it to start a new list.") from None
+    if not isinstance(entries, list):
+        raise ModelLoadError(f"The custom-model list {path} should hold a JSON list of models; "
+                             "fix the file or delete it to start a new list.")
+    return entries
+
+
+def _entry_name(entry) -> str | None:
+    return entry.get("name") if isinstance(entry, dict) else None
+
+
+def read_custom_models() -> UserModels:
+    """The usable entries of the custom-model list; an entry that cannot be used is reported, not dropped."""
+    try:
+        entries = list(enumerate(_custom_entries(), 1))
+    except ModelLoadError as exc:
+        return UserModels({}, (str(exc),))
+    return _read_specs(entries, lambda entry: entry[1], lambda entry, exc: (
+        f"Custom model {_entry_name(entry[1]) or f'#{entry[0]}'} in {custom_models_file()} cannot be used "
+        f"({exc}); fix or remove its entry."))
+
+
+def _read_specs(sources: list, read: Callable[[Any], dict], problem: Callable[[Any, Exception], str]) -> UserModels:
+    """A spec from each source; a source that cannot be read or is not a valid spec becomes a problem."""
+    specs, problems = {}, []
+    for source in sources:
+        try:
+            spec = ModelSpec.from_dict(read(source))
+        except (OSError, AttributeError, TypeError, ValueError) as exc:
+            problems.append(problem(source, exc))
+            continue
+        specs[spec.name] = spec
+    return UserModels(specs, tuple(problems))
+
+
+def load_custom_specs() -> dict[str, ModelSpec]:
+    return read_custom_models().specs
 
 
 def save_custom_spec(spec: ModelSpec) -> None:
+    """Add or replace one entry; the other entries are written back exactly as they were."""
     if spec.name in CATALOG:
         raise ModelLoadError(f"{spec.name!r} is a bundled model; choose another name.")
-    specs = load_custom_specs()
-    specs[spec.name] = spec
-    _write_custom_specs(specs)
-
-
-def _write_custom_specs(specs: dict[str, ModelSpec]) -> None:
-    atomic_write_json(custom_models_file(), [json.loads(s.to_json()) for s in specs.values()], indent=2)
+    entries = [e for e in _custom_entries() if _entry_name(e) != spec.name]
+    _write_custom_entries([*entries, json.loads(spec.to_json())])
 
 
 def remove_custom_spec(name: str) -> None:
-    specs = load_custom_specs()
-    specs.pop(name, None)
-    _write_custom_specs(specs)
+    _write_custom_entries([e for e in _custom_entries() if _entry_name(e) != name])
+
+
+def _write_custom_entries(entries: list) -> None:
+    atomic_write_json(custom_models_file(), entries, indent=2)
+
+
+def read_finetuned_models() -> UserModels:
+    # A folder starting with "." is a run still being written.
+    spec_files = [f for f in sorted(finetuned_dir().glob(f"*/{SPEC_FILE}")) if not f.parent.name.startswith(".")]
+    return _read_specs(spec_files, lambda f: json.loads(f.read_text()), lambda f, exc: (
+        f"The fine-tuned model in {f.parent} cannot be used: {f.name} is unreadable ({exc}). "
+        "Delete the folder if the model is not needed."))
 
 
 def finetuned_specs() -> dict[str, ModelSpec]:
-    specs = {}
-    for spec_file in sorted(finetuned_dir().glob(f"*/{SPEC_FILE}")):
-        if spec_file.parent.name.startswith("."):  # a run still being written
-            continue
-        try:
-            spec = ModelSpec.from_dict(json.loads(spec_file.read_text()))
-        except (ValueError, TypeError):
-            continue
-        specs[spec.name] = spec
-    return specs
+    return read_finetuned_models().specs
+
+
+def registry_problems() -> tuple[str, ...]:
+    """Everything among the user's models that could not be read; empty when all is well."""
+    return (*read_custom_models().problems, *read_finetuned_models().problems)
 
 
 def available_models() -> dict[str, ModelSpec]:
@@ -174,8 +218,8 @@ def spec_from_folder(path: Path, *, name: str, source: str, location: str | None
         raise ModelLoadError(f"{path} is not a folder. Give a model folder (with config.json).")
     if (path / SPEC_FILE).exists():
         return ModelSpec.from_dict(json.loads((path / SPEC_FILE).read_text()))
-    st = read_st_folder(path)
-    backbone = st["transformer_dir"]
+    st_folder = read_st_folder(path)
+    backbone = st_folder["transformer_dir"]
     config_file = backbone / "config.json"
     if not config_file.exists():
         raise ModelLoadError(f"{path} has no config.json: it does not look like a transformers model folder.")
@@ -190,10 +234,10 @@ def spec_from_folder(path: Path, *, name: str, source: str, location: str | None
         kind=kind,
         source=source,
         location=location or str(path.resolve()),
-        pooling=st["pooling"] or ("last" if is_decoder else "mean"),
-        query_prompt=st["prompts"].get("query", ""),
-        document_prompt=st["prompts"].get("document", st["prompts"].get("passage", "")),
-        max_seq_length=st["max_seq_length"] or min(int(config.get("max_position_embeddings") or 512), 512),
+        pooling=st_folder["pooling"] or ("last" if is_decoder else "mean"),
+        query_prompt=st_folder["prompts"].get("query", ""),
+        document_prompt=st_folder["prompts"].get("document", st_folder["prompts"].get("passage", "")),
+        max_seq_length=st_folder["max_seq_length"] or min(int(config.get("max_position_embeddings") or 512), 512),
         append_eos=bool(is_decoder),
         padding_side="left" if is_decoder else "right",
         description=f"{config.get('model_type', 'transformer')} from {location or path}",
@@ -218,11 +262,7 @@ def read_st_folder(path: Path) -> dict:
         elif kind.endswith("Dense"):
             info["dense"].append(folder)
         elif kind.endswith("Pooling") and (folder / "config.json").exists():
-            cfg = json.loads((folder / "config.json").read_text())
-            modes = [ours for flag, ours in _ST_POOLING.items() if cfg.get(flag)]
-            if cfg.get("pooling_mode") in ("cls", "mean", "max", "lasttoken", "weightedmean"):
-                modes = [{"lasttoken": "last", "weightedmean": "weighted-mean"}.get(cfg["pooling_mode"], cfg["pooling_mode"])]
-            info["pooling"] = modes[0] if len(modes) == 1 else None
+            info["pooling"] = from_st_pooling(json.loads((folder / "config.json").read_text()))
     st_cfg = path / "config_sentence_transformers.json"
     if st_cfg.exists():
         info["prompts"] = json.loads(st_cfg.read_text()).get("prompts") or {}

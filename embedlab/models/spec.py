@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from embedlab.errors import OptionError
 from embedlab.pooling import POOLING_MODES, check_pooling
 
 KINDS: tuple[str, ...] = ("encoder", "decoder", "static")
@@ -30,7 +31,6 @@ class ModelSpec:
     max_seq_length: int = 256
     append_eos: bool = False
     padding_side: str = "right"
-    normalize: bool = True
     license: str = ""
     # Fine-tuned models carry where they came from and how they were trained.
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
@@ -41,12 +41,12 @@ class ModelSpec:
         _check_choice("padding_side", self.padding_side, PADDING_SIDES)
         check_pooling(self.pooling)
         if self.kind == "static" and self.pooling != "mean":
-            raise ValueError(
+            raise OptionError(
                 f"Model {self.name!r} is a static (word-vector) model: it only supports mean pooling, "
                 f"not {self.pooling!r}."
             )
         if self.max_seq_length < 2:
-            raise ValueError(f"max_seq_length must be at least 2, got {self.max_seq_length}.")
+            raise OptionError(f"max_seq_length must be at least 2, got {self.max_seq_length}.")
 
     def prompt(self, role: str) -> str:
         _check_choice("role", role, ROLES)
@@ -60,13 +60,14 @@ class ModelSpec:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "ModelSpec":
+        # Keys this version no longer has (``normalize``, in files written before it was dropped) are ignored.
         known = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known})
 
 
 def _check_choice(what: str, value: str, valid: tuple[str, ...]) -> None:
     if value not in valid:
-        raise ValueError(f"Unknown {what} {value!r}. Valid values: {', '.join(valid)}.")
+        raise OptionError(f"Unknown {what} {value!r}. Valid values: {', '.join(valid)}.")
 
 
 def split_pooling(name: str) -> tuple[str, str | None]:
@@ -79,8 +80,8 @@ def split_pooling(name: str) -> tuple[str, str | None]:
         return name, None
     base, pooling = name.rsplit("@", 1)
     if not base:
-        raise ValueError(f"Model name {name!r} has a pooling suffix but no model before '@'.")
+        raise OptionError(f"Model name {name!r} has a pooling suffix but no model before '@'.")
     if pooling not in POOLING_MODES:
         valid = ", ".join(POOLING_MODES)
-        raise ValueError(f"Unknown pooling {pooling!r} in {name!r}. Valid pooling modes: {valid}.")
+        raise OptionError(f"Unknown pooling {pooling!r} in {name!r}. Valid pooling modes: {valid}.")
     return base, pooling

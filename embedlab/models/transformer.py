@@ -18,6 +18,7 @@ from embedlab.embedder import (
     l2_normalize,
     length_sorted_batches,
 )
+from embedlab.errors import ModelLoadError
 from embedlab.models.spec import ModelSpec
 from embedlab.pooling import pool, positions_from_mask
 
@@ -43,7 +44,7 @@ class TransformerEmbedder:
         self.pad_id = _pad_id(tokenizer)
         self.eos_id = tokenizer.eos_token_id
         if spec.append_eos and self.eos_id is None:
-            raise ValueError(f"Model {spec.name!r} asks to append EOS but its tokenizer has no EOS token.")
+            raise ModelLoadError(f"Model {spec.name!r} asks to append EOS but its tokenizer has no EOS token.")
         # Only some backbones take position_ids (BERT, Llama, MPNet do; DistilBERT does not).
         self._takes_positions = "position_ids" in _forward_params(model)
 
@@ -150,7 +151,7 @@ def load_dense(folder: Path) -> torch.nn.Module:
     config = json.loads((folder / "config.json").read_text())
     activation = config.get("activation_function", "torch.nn.modules.linear.Identity")
     if not activation.endswith("Identity"):
-        raise ValueError(f"Dense module {folder} uses activation {activation}; only Identity is supported.")
+        raise ModelLoadError(f"Dense module {folder} uses activation {activation}; only Identity is supported.")
     layer = torch.nn.Linear(int(config["in_features"]), int(config["out_features"]), bias=bool(config.get("bias", True)))
     weights = folder / "model.safetensors"
     if weights.exists():

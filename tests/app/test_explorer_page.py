@@ -1,21 +1,16 @@
 """Corpus explorer page through its widgets: bundled corpus, good and malformed uploads."""
 
-from pathlib import Path
-
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.app.views import open_view
 from tests.fakes import topic_corpus
 
 pytestmark = pytest.mark.slow
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def explorer() -> AppTest:
-    at = AppTest.from_file(str(ROOT / "pages" / "explorer.py"), default_timeout=600)
-    at.run()
-    assert not at.exception
-    return at
+    return open_view("explorer")
 
 
 def table(at, column):
@@ -93,9 +88,7 @@ def test_empty_cells_are_reported_and_skipped():
 
 
 def test_choices_and_upload_survive_a_page_switch():
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
-    at.run()
-    at.switch_page("pages/explorer.py").run()
+    at = explorer()
     upload(at, "topics.csv", topic_corpus().to_csv(index=False).encode())
     at.multiselect(key="exp_models").set_value(["wordllama"])
     at.selectbox(key="exp_method").set_value("pca")
@@ -108,3 +101,15 @@ def test_choices_and_upload_survive_a_page_switch():
     assert at.number_input(key="exp_mcs").value == 7
     assert any("60 documents" in m.value for m in at.markdown)  # the upload is still there
     assert any("uploaded earlier" in c.value for c in at.caption)
+
+
+def test_a_tiny_corpus_says_what_was_used_instead_of_umap():
+    at = explorer()
+    tiny = topic_corpus(n_per=2)  # 6 documents: too few for a 5-D UMAP reduction
+    upload(at, "tiny.csv", tiny.to_csv(index=False).encode())
+    at.multiselect(key="exp_models").set_value(["wordllama"])
+    at.button(key="exp_run").click().run()
+    assert not at.exception and not at.error
+    warnings = [w.value for w in at.warning]
+    assert any(w.startswith("Clustering: PCA was used instead of UMAP") for w in warnings), warnings
+    assert any("UMAP used n_neighbors=5 instead of 15" in w for w in warnings), warnings

@@ -3,11 +3,28 @@
 import numpy as np
 import pytest
 
-from embedlab.explorer.clustering import ClusterConfig, cluster
-from embedlab.explorer.compare import cluster_agreement, knn_indices, label_scores, neighbourhood_agreement
-from embedlab.explorer.pipeline import ExploreConfig, explore
+from embedlab.errors import DataError, OptionError
+from embedlab.explorer.clustering import (
+    ClusterConfig,
+    auto_min_cluster_size,
+    cluster,
+    min_cluster_size_for,
+)
+from embedlab.explorer.compare import (
+    cluster_agreement,
+    knn_indices,
+    label_scores,
+    majority_labels,
+    neighbourhood_agreement,
+)
 from embedlab.explorer.export import documents_frame, safe
-from embedlab.explorer.projection import ProjectionConfig, procrustes_align, project
+from embedlab.explorer.pipeline import ExploreConfig, explore, explore_config
+from embedlab.explorer.projection import (
+    ProjectionConfig,
+    procrustes_align,
+    project,
+    reduce_dimensions,
+)
 from embedlab.explorer.topics import ctfidf_keywords, describe_clusters
 from tests.fakes import TableEmbedder
 
@@ -39,12 +56,29 @@ def test_umap_map_keeps_blobs_apart():
 
 
 def test_projection_config_errors_list_valid_values():
-    with pytest.raises(ValueError, match="Valid methods: umap, pca"):
+    with pytest.raises(OptionError, match="Valid methods: umap, pca"):
         ProjectionConfig(method="tsne")
-    with pytest.raises(ValueError, match="Valid metrics: cosine"):
+    with pytest.raises(OptionError, match="Valid metrics: cosine"):
         ProjectionConfig(metric="hamming")
-    with pytest.raises(ValueError, match="at least 3 documents"):
+    with pytest.raises(DataError, match="at least 3 documents"):
         project(np.ones((2, 4)))
+
+
+def test_too_few_documents_for_umap_is_said_not_hidden():
+    x = np.random.default_rng(0).normal(size=(3, 8))
+    reduced = reduce_dimensions(x, ProjectionConfig(method="umap"))
+    assert reduced.method == "pca" and reduced.coords.shape == (3, 2)
+    assert len(reduced.notes) == 1 and "PCA was used instead of UMAP" in reduced.notes[0]
+    asked = reduce_dimensions(x, ProjectionConfig(method="pca"))  # asked for PCA: nothing to say
+    assert asked.method == "pca" and asked.notes == ()
+    np.testing.assert_array_equal(asked.coords, reduced.coords)
+
+
+def test_umap_on_a_small_corpus_says_it_lowered_n_neighbors():
+    x, _ = blobs(n_per=4)
+    reduced = reduce_dimensions(x, ProjectionConfig(method="umap", n_neighbors=15))
+    assert reduced.method == "umap" and reduced.notes == (
+        "UMAP used n_neighbors=11 instead of 15: there are only 12 documents.",)
 
 
 def test_procrustes_undoes_rotation_scale_and_shift():
@@ -62,17 +96,47 @@ def test_hdbscan_finds_separated_blobs_and_marks_outliers_as_noise(space):
     x, truth = blobs()
     outliers = np.random.default_rng(2).normal(scale=0.01, size=(3, 16)).astype(np.float32)
     outliers[:, 5:8] = [[7, 0, 0], [0, 7, 0], [0, 0, 7]]
-    labels = cluster(np.concatenate([x, outliers]), ClusterConfig(min_cluster_size=10, space=space))
+    result = cluster(np.concatenate([x, outliers]), ClusterConfig(min_cluster_size=10, space=space))
+    labels = result.labels
+    assert result.space == space and result.notes == ()
     assert label_scores(labels[:120], truth).ari == pytest.approx(1.0)
     if space == "raw":
         assert (labels[120:] == -1).all()
 
 
 def test_cluster_config_errors():
-    with pytest.raises(ValueError, match="Valid spaces: umap-5d, raw"):
+    with pytest.raises(OptionError, match="Valid spaces: umap-5d, raw"):
         ClusterConfig(space="tsne")
-    with pytest.raises(ValueError, match="fewer than min_cluster_size"):
+    with pytest.raises(DataError, match="fewer than min_cluster_size"):
         cluster(np.ones((5, 3)), ClusterConfig(min_cluster_size=10))
+
+
+def test_clustering_a_tiny_corpus_says_it_reduced_with_pca():
+    x, _ = blobs(n_per=3, centers=2)
+    result = cluster(x, ClusterConfig(min_cluster_size=2))
+    assert result.space == "pca-5d" and result.notes[0].startswith("Clustering: PCA was used instead of UMAP")
+
+
+@pytest.mark.parametrize("n_docs, expected", [(5, 5), (100, 5), (120, 6), (299, 14), (300, 15), (2225, 15)])
+def test_automatic_min_cluster_size(n_docs, expected):
+    assert auto_min_cluster_size(n_docs) == expected
+    assert min_cluster_size_for(n_docs) == expected
+
+
+def test_min_cluster_size_is_checked_against_the_corpus_before_embedding():
+    assert min_cluster_size_for(60, 8) == 8
+    with pytest.raises(DataError, match="3 documents are fewer than min_cluster_size=5"):
+        min_cluster_size_for(3)
+    with pytest.raises(DataError, match="fewer than min_cluster_size=61"):
+        explore_config(60, min_cluster_size=61)
+
+
+def test_explore_config_reads_like_the_page_settings():
+    config = explore_config(2225, map_method="pca", n_neighbors=30, min_samples=0, space="raw", seed=7)
+    assert config.projection == ProjectionConfig(method="pca", n_neighbors=30, seed=7)
+    assert config.clustering == ClusterConfig(min_cluster_size=15, min_samples=None, space="raw",
+                                              umap_neighbors=30, seed=7)
+    assert explore_config(60, min_samples=3).clustering.min_samples == 3
 
 
 def test_ctfidf_picks_each_clusters_own_words():
@@ -123,6 +187,12 @@ def test_agreement_and_label_scores_known_answers():
     assert scores.noise_share == 0.25 and scores.v_measure < 1
 
 
+def test_majority_label_of_each_cluster():
+    clusters = np.array([0, 0, 0, 1, 1, -1])
+    truth = ["a", "a", "b", "b", "b", "c"]
+    assert majority_labels(clusters, truth) == {0: ("a", pytest.approx(2 / 3)), 1: ("b", 1.0), -1: ("c", 1.0)}
+
+
 def test_explore_pipeline_with_a_table_embedder_and_export():
     x, truth = blobs(n_per=12, centers=2, dim=4)
     words = {0: "alpha beta", 1: "gamma delta"}
@@ -133,6 +203,7 @@ def test_explore_pipeline_with_a_table_embedder_and_export():
     assert len(enc.calls) == 1 and result.coords.shape == (24, 2)
     assert label_scores(result.labels, truth).v_measure == pytest.approx(1.0)
     assert set(result.seconds) == {"embed", "map", "cluster"}
+    assert (result.map_method, result.cluster_space, result.notes) == ("pca", "raw", ())
     frame = documents_frame([str(i) for i in range(24)], texts, truth, {"m@cls": result})
     assert {"cluster_m_cls", "x_m_cls", "y_m_cls", "keywords_m_cls", "label"} <= set(frame.columns)
     assert safe("a/b@c") == "a_b_c"

@@ -1,7 +1,16 @@
 import pytest
 import torch
 
-from embedlab.pooling import POOLING_MODES, check_pooling, pool, positions_from_mask
+from embedlab.errors import OptionError
+from embedlab.pooling import (
+    POOLING_MODES,
+    ST_POOLING_MODES,
+    check_pooling,
+    from_st_pooling,
+    pool,
+    positions_from_mask,
+    to_st_pooling,
+)
 
 # Two texts: A has 3 real tokens, B has 1. Hidden state of real token i of a text is known.
 A = torch.tensor([[1.0, 0.0], [2.0, 4.0], [3.0, 8.0]])
@@ -40,7 +49,7 @@ def test_known_answers_on_both_padding_sides(mode, side):
 
 
 def test_unknown_pooling_lists_valid_modes():
-    with pytest.raises(ValueError) as err:
+    with pytest.raises(OptionError) as err:
         check_pooling("average")
     for mode in POOLING_MODES:
         assert mode in str(err.value)
@@ -49,3 +58,23 @@ def test_unknown_pooling_lists_valid_modes():
 def test_positions_start_at_first_real_token():
     mask = torch.tensor([[0, 0, 1, 1], [1, 1, 1, 0]])
     assert positions_from_mask(mask).tolist() == [[0, 0, 0, 1], [0, 1, 2, 2]]
+
+
+def test_sentence_transformers_names_round_trip():
+    assert set(ST_POOLING_MODES) == set(POOLING_MODES)
+    assert to_st_pooling("last") == "lasttoken" and to_st_pooling("weighted-mean") == "weightedmean"
+    for mode in POOLING_MODES:
+        assert from_st_pooling({"pooling_mode": to_st_pooling(mode)}) == mode
+    with pytest.raises(OptionError, match="Valid pooling modes"):
+        to_st_pooling("median")
+
+
+@pytest.mark.parametrize("config, expected", [
+    ({"pooling_mode_cls_token": True, "pooling_mode_mean_tokens": False}, "cls"),
+    ({"pooling_mode_weightedmean_tokens": True}, "weighted-mean"),
+    ({"pooling_mode_mean_tokens": True, "pooling_mode_max_tokens": True}, None),  # several: no single answer
+    ({"pooling_mode": "mean_sqrt_len_tokens"}, None),  # a mode embedlab does not have
+    ({}, None),
+])
+def test_pooling_read_from_a_sentence_transformers_config(config, expected):
+    assert from_st_pooling(config) == expected

@@ -4,8 +4,16 @@ import pytest
 
 from embedlab.errors import ModelLoadError
 from embedlab.models import CATALOG, resolve_spec
-from embedlab.models.registry import (available_models, custom_spec, load_custom_specs,
-                                      remove_custom_spec, save_custom_spec, spec_from_folder)
+from embedlab.models.registry import (
+    available_models,
+    custom_models_file,
+    custom_spec,
+    load_custom_specs,
+    registry_problems,
+    remove_custom_spec,
+    save_custom_spec,
+    spec_from_folder,
+)
 from embedlab.models.spec import ModelSpec, split_pooling
 from embedlab.pooling import POOLING_MODES
 
@@ -99,7 +107,90 @@ def test_custom_spec_errors(tmp_home, name, where, message):
         custom_spec(name, where)
 
 
-def test_unreadable_registry_does_not_break_listing(tmp_home):
+def test_unreadable_registry_is_reported_and_never_overwritten(tmp_home, tmp_path):
     tmp_home.mkdir(parents=True, exist_ok=True)
-    (tmp_home / "custom_models.json").write_text("{not json")
-    assert set(CATALOG) <= set(available_models())
+    custom_models_file().write_text("{not json")
+    assert set(CATALOG) <= set(available_models())  # the bundled models still work
+    problems = registry_problems()
+    assert len(problems) == 1 and "cannot be read" in problems[0] and "Fix the file or delete it" in problems[0]
+    (tmp_path / "config.json").write_text(json.dumps({"architectures": ["BertModel"]}))
+    with pytest.raises(ModelLoadError, match="cannot be read"):
+        save_custom_spec(custom_spec("mine", str(tmp_path)))
+    with pytest.raises(ModelLoadError, match="cannot be read"):
+        remove_custom_spec("mine")
+    assert custom_models_file().read_text() == "{not json"
+
+
+def test_one_bad_entry_is_reported_and_kept_when_the_file_is_rewritten(tmp_home, tmp_path):
+    tmp_home.mkdir(parents=True, exist_ok=True)
+    (tmp_path / "config.json").write_text(json.dumps({"architectures": ["BertModel"]}))
+    good = json.loads(custom_spec("good", str(tmp_path)).to_json())
+    bad = {**good, "name": "bad", "pooling": "median"}
+    custom_models_file().write_text(json.dumps([good, bad, "junk"]))
+    assert list(load_custom_specs()) == ["good"]
+    problems = registry_problems()
+    assert len(problems) == 2 and "Custom model bad" in problems[0] and "median" in problems[0]
+    assert "Custom model #3" in problems[1]
+    save_custom_spec(custom_spec("other", str(tmp_path)))
+    remove_custom_spec("good")
+    assert json.loads(custom_models_file().read_text())[:2] == [bad, "junk"]
+    assert list(load_custom_specs()) == ["other"]
+
+
+def test_old_spec_files_with_dropped_keys_still_load(tmp_home):
+    tmp_home.mkdir(parents=True, exist_ok=True)
+    entry = {"name": "old", "kind": "encoder", "source": "local", "location": "/x", "pooling": "mean",
+             "normalize": True}
+    custom_models_file().write_text(json.dumps([entry]))
+    assert load_custom_specs()["old"].pooling == "mean" and registry_problems() == ()
+
+
+def test_unreadable_finetuned_spec_is_reported(tmp_home):
+    from embedlab.models.registry import SPEC_FILE, finetuned_dir
+
+    (finetuned_dir() / "broken").mkdir()
+    (finetuned_dir() / "broken" / SPEC_FILE).write_text("{")
+    assert "broken" not in available_models()
+    assert any("broken" in p and "Delete the folder" in p for p in registry_problems())
+
+
+class TimedFake:
+    """A stand-in model for timing: known size, token counts of one per character."""
+
+    dim, parameters, load_seconds, max_seq_length = 4, 1000, 0.5, 10
+
+    def __init__(self) -> None:
+        self.encoded: list[list[str]] = []
+
+    def encode(self, texts, *, progress=None, **_):
+        self.encoded.append(list(texts))
+        if progress:
+            progress(len(texts), len(texts))
+
+    def token_lengths(self, texts):
+        import numpy as np
+
+        return np.array([len(t) for t in texts])
+
+
+def test_throughput_times_the_model_behind_the_cache(tmp_path):
+    from embedlab.cache import CachedEmbedder, EmbeddingCache
+    from embedlab.models.throughput import measure_throughput
+
+    inner = TimedFake()
+    seen = []
+    result = measure_throughput(CachedEmbedder(inner, EmbeddingCache(tmp_path)), ["a", "b"],
+                                ["short", "a text much longer than ten"],
+                                progress=lambda kind, done, total: seen.append((kind, done, total)))
+    assert inner.encoded == [["a", "b"], ["short", "a text much longer than ten"]]
+    assert seen == [("short", 2, 2), ("long", 2, 2)]
+    assert (result.dim, result.parameters, result.load_seconds, result.max_seq_length) == (4, 1000, 0.5, 10)
+    assert result.truncated_share == 0.5 and result.short_per_s > 0 and result.long_per_s > 0
+
+
+def test_throughput_sample_is_bbc_titles_and_bodies():
+    from embedlab.models.throughput import sample_texts
+
+    short, long = sample_texts(16)
+    assert len(short) == len(long) == 16 and sample_texts(16) == (short, long)
+    assert sum(map(len, short)) * 5 < sum(map(len, long))

@@ -1,11 +1,10 @@
-import json
 
 import pandas as pd
 import pytest
 
-from embedlab.tables import numeric_column, read_table, text_column
 from embedlab.bundled import bbc_news, lee_sts, similarity_examples
 from embedlab.errors import DataError
+from embedlab.tables import numeric_column, read_table, table_documents, text_column
 
 
 def test_reads_every_format(tmp_path):
@@ -59,6 +58,17 @@ def test_empty_and_non_text_cells_are_reported_and_skipped():
     assert col.texts == ["ok", "fine"] and col.rows == [0, 5]
     assert col.skipped_empty == [1, 2, 4] and col.skipped_non_text == [3]
     assert "3 empty" in col.report and "1 non-text" in col.report
+
+
+def test_documents_keep_labels_and_ids_of_the_kept_rows():
+    df = pd.DataFrame({"text": ["ok", "", "fine"], "label": ["a", "b", 3], "id": ["x", "y", "z"]})
+    docs = table_documents(df, "text", label_col="label", id_col="id")
+    assert docs.texts == ["ok", "fine"] and docs.ids == ["x", "z"] and docs.labels.tolist() == ["a", "3"]
+    plain = table_documents(df, "text")
+    assert plain.ids == ["1", "3"] and plain.labels is None and plain.column.report == "Skipped 1 empty row(s)."
+    assert plain.key == docs.key != table_documents(df.iloc[::-1], "text").key
+    with pytest.raises(DataError, match="'topic'.*not found"):
+        table_documents(df, "text", label_col="topic")
 
 
 def test_all_empty_column_is_an_error():
