@@ -23,6 +23,12 @@ def center(vectors: np.ndarray) -> np.ndarray:
     return vectors - vectors.mean(axis=0, keepdims=True)
 
 
+def centered_cosine_matrix(vectors: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """Cosine after subtracting the mean of ``reference`` (a sample of the same model's vectors, or
+    ``vectors`` themselves), so the direction every text shares stops making all pairs look alike."""
+    return cosine_matrix(np.asarray(vectors) - np.asarray(reference).mean(axis=0, keepdims=True))
+
+
 def upper_triangle(matrix: np.ndarray) -> np.ndarray:
     i, j = np.triu_indices(matrix.shape[0], k=1)
     return matrix[i, j]
@@ -77,11 +83,14 @@ def geometry(raw: np.ndarray, *, centered: bool = False, max_pairs: int = 20000,
                     norm_mean=float(norms.mean()), norm_cv=float(norms.std() / max(norms.mean(), 1e-12)))
 
 
+PAIR_KINDS: tuple[str, ...] = ("paraphrase", "same topic", "unrelated")  # as bundled.pair_kinds labels pairs
+
+
 def kind_means(matrix: np.ndarray, kinds: np.ndarray) -> dict[str, float]:
     """Mean similarity per pair kind (e.g. paraphrase / same topic / unrelated), diagonal excluded."""
     out = {}
     upper = np.triu(np.ones_like(matrix, dtype=bool), k=1)
-    for kind in ("paraphrase", "same topic", "unrelated"):
+    for kind in PAIR_KINDS:
         sel = upper & (kinds == kind)
         if sel.any():
             out[kind] = float(matrix[sel].mean())
@@ -95,3 +104,8 @@ def paraphrase_hits(matrix: np.ndarray, kinds: np.ndarray) -> int:
     has_pair = (kinds == "paraphrase").any(axis=1)
     nearest = scores.argmax(axis=1)
     return int(sum(kinds[i, nearest[i]] == "paraphrase" for i in np.flatnonzero(has_pair)))
+
+
+def texts_with_paraphrase(kinds: np.ndarray) -> int:
+    """How many texts have a paraphrase among the others: the most ``paraphrase_hits`` can be."""
+    return int((kinds == "paraphrase").any(axis=1).sum())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -18,24 +19,19 @@ TYPED = "Type or paste texts"
 REFERENCE = f"BBC News titles ({GEOMETRY_SAMPLE}, all topics)"
 THESE = "The texts above"
 VARIANTS = ["minilm@cls", "smollm2@mean", "smollm2@weighted-mean", "mpnet@cls"]
+GEOMETRY_COLUMNS = {"mean_cosine": "mean cosine (random pairs)", "top_pc_share": "variance on top PC",
+                    "norm_mean": "mean norm", "norm_cv": "norm spread (std/mean)", "n": "texts"}
 
-st.title("Similarity")
-st.caption(
-    "Cosine similarity as each model sees it, on one shared colour scale. Raw decoder states and "
-    "CLS pooling crowd every text into one narrow cone (everything looks similar); contrastively "
-    "trained mean pooling spreads unrelated texts apart."
-)
 
-# 1. Texts ---------------------------------------------------------------------------------------
-source = st.radio("Texts", [EXAMPLE, TYPED], key=state.SIM_SOURCE, horizontal=True)
-kinds = None
-if source == EXAMPLE:
-    examples = bundled.similarity_examples()
-    texts = examples["text"].tolist()
-    kinds = bundled.pair_kinds(examples["topic"].tolist(), examples["group"].tolist())
-    with st.expander(f"The {len(texts)} example texts (4 topics; each topic has a paraphrase pair)"):
-        st.dataframe(examples[["topic", "text"]], hide_index=False)
-else:
+def texts_section() -> tuple[list[str], np.ndarray | None]:
+    """1. The texts, and for the example set the kind of every pair (paraphrase / same topic / unrelated)."""
+    source = st.radio("Texts", [EXAMPLE, TYPED], key=state.SIM_SOURCE, horizontal=True)
+    if source == EXAMPLE:
+        examples = bundled.similarity_examples()
+        texts = examples["text"].tolist()
+        with st.expander(f"The {len(texts)} example texts (4 topics; each topic has a paraphrase pair)"):
+            st.dataframe(examples[["topic", "text"]], hide_index=False)
+        return texts, bundled.pair_kinds(examples["topic"].tolist(), examples["group"].tolist())
     raw = st.text_area("One text per line", key=state.SIM_TEXT, height=180,
                        placeholder="The cat sat on the mat.\nA cat was sitting on a rug.\nStocks fell on Monday.")
     texts = [line.strip() for line in raw.splitlines() if line.strip()]
@@ -45,58 +41,70 @@ else:
     if len(texts) > MAX_TEXTS:
         st.warning(f"{len(texts)} texts given; the heatmaps use the first {MAX_TEXTS}.")
         texts = texts[:MAX_TEXTS]
+    return texts, None
 
-# 2. Models --------------------------------------------------------------------------------------
-options = list(dict.fromkeys([*model_choices(), *VARIANTS, *st.session_state[state.SIM_MODELS]]))
-names = st.multiselect(
-    "Models, 1 to 4 (type NAME@POOLING for a pooling variant, e.g. mpnet@max)",
-    options, key=state.SIM_MODELS, max_selections=4, accept_new_options=True,
-)
-left, right = st.columns(2)
-centered = left.toggle("Mean-center before cosine", key=state.SIM_CENTER,
-                       help="Subtract the mean embedding of the geometry sample; removes the shared direction.")
-geometry_source = right.radio("Geometry measured on", [REFERENCE, THESE], key=state.SIM_GEOMETRY_SOURCE, horizontal=True)
-if not names:
-    st.info("Pick at least one model.")
-    st.stop()
 
-models, errors = load_many(names)
-for name, message in errors.items():
-    st.error(f"**{name}** could not be used: {message}")
-if not models:
-    st.stop()
+def models_section() -> tuple[dict, bool, str]:
+    """2. The models (those that fail to load are named, the rest go on), centering, geometry sample."""
+    options = list(dict.fromkeys([*model_choices(), *VARIANTS, *st.session_state[state.SIM_MODELS]]))
+    names = st.multiselect(
+        "Models, 1 to 4 (type NAME@POOLING for a pooling variant, e.g. mpnet@max)",
+        options, key=state.SIM_MODELS, max_selections=4, accept_new_options=True,
+    )
+    left, right = st.columns(2)
+    centered = left.toggle("Mean-center before cosine", key=state.SIM_CENTER,
+                           help="Subtract the mean embedding of the geometry sample; removes the shared direction.")
+    geometry_source = right.radio("Geometry measured on", [REFERENCE, THESE], key=state.SIM_GEOMETRY_SOURCE,
+                                  horizontal=True)
+    if not names:
+        st.info("Pick at least one model.")
+        st.stop()
+    models, errors = load_many(names)
+    for name, message in errors.items():
+        st.error(f"**{name}** could not be used: {message}")
+    if not models:
+        st.stop()
+    return models, centered, geometry_source
 
-# 3. Encode (raw vectors: norms feed the geometry panel; the disk cache makes reruns instant) ----
-sample = texts
-if geometry_source == REFERENCE:
-    titles = bundled.bbc_news()["title"]
-    sample = titles.sample(n=GEOMETRY_SAMPLE, random_state=0).tolist()
-raw_vectors, sample_vectors = {}, {}
-for name, model in models.items():
-    raw_vectors[name] = encode(model, texts, normalize=False, label=f"{name}: embedding {len(texts)} texts")
-    sample_vectors[name] = (raw_vectors[name] if sample is texts else
-                            encode(model, sample, normalize=False, label=f"{name}: geometry sample"))
 
-matrices = {}
-for name, vecs in raw_vectors.items():
-    shift = sample_vectors[name].mean(axis=0) if centered else 0.0
-    matrices[name] = similarity.cosine_matrix(vecs - shift)
+def embed_section(models: dict, texts: list[str], geometry_source: str) -> tuple[dict, dict]:
+    """3. Raw (unnormalised) vectors of the texts and of the geometry sample; norms feed the geometry
+    panel, and the disk cache makes reruns instant."""
+    sample = texts
+    if geometry_source == REFERENCE:
+        sample = bundled.bbc_news()["title"].sample(n=GEOMETRY_SAMPLE, random_state=0).tolist()
+    text_vectors, sample_vectors = {}, {}
+    for name, model in models.items():
+        text_vectors[name] = encode(model, texts, normalize=False, label=f"{name}: embedding {len(texts)} texts")
+        sample_vectors[name] = (text_vectors[name] if sample is texts else
+                                encode(model, sample, normalize=False, label=f"{name}: geometry sample"))
+    return text_vectors, sample_vectors
 
-# 4. Heatmaps ------------------------------------------------------------------------------------
-st.subheader("Cosine similarity")
-st.plotly_chart(charts.heatmaps(matrices, texts), key="sim_heatmaps")
 
-if kinds is not None:
+def heatmaps_section(matrices: dict[str, np.ndarray], texts: list[str], kinds: np.ndarray | None) -> None:
+    """4. One heatmap per model on one colour scale, and for the example set the mean cosine per pair kind."""
+    st.subheader("Cosine similarity")
+    st.plotly_chart(charts.heatmaps(matrices, texts), key="sim_heatmaps")
+    if kinds is None:
+        return
     rows = []
     for name, m in matrices.items():
         means = similarity.kind_means(m, kinds)
         rows.append({"model": name, **means, "paraphrase − unrelated": means["paraphrase"] - means["unrelated"],
-                     "paraphrase is nearest": f"{similarity.paraphrase_hits(m, kinds)}/{int((kinds == 'paraphrase').any(axis=1).sum())}"})
+                     "paraphrase is nearest": f"{similarity.paraphrase_hits(m, kinds)}/"
+                                              f"{similarity.texts_with_paraphrase(kinds)}"})
     st.markdown("**Mean cosine by pair kind** — a useful model separates the columns; a poor one scores everything alike.")
     st.dataframe(pd.DataFrame(rows).set_index("model").style.format(precision=3), key="sim_kinds")
 
-if len(matrices) >= 2:
+
+def agreement_section(matrices: dict[str, np.ndarray], texts: list[str]) -> None:
+    """5. How far the models agree on which pairs are similar, and where two of them differ."""
+    if len(matrices) < 2:
+        return
     st.subheader("Do the models agree?")
+    if len(texts) < 3:
+        st.caption("Comparing the models' judgements needs at least 3 texts.")
+        return
     names_list = list(matrices)
     agreement = pd.DataFrame(
         [[similarity.matrix_spearman(matrices[a], matrices[b]) for b in names_list] for a in names_list],
@@ -110,28 +118,42 @@ if len(matrices) >= 2:
     if first != second:
         st.plotly_chart(charts.difference(matrices[first], matrices[second], texts, first, second), key="sim_diff")
 
-# 5. Geometry ------------------------------------------------------------------------------------
-st.subheader("Geometry")
+
+def geometry_section(sample_vectors: dict[str, np.ndarray], *, centered: bool, geometry_source: str) -> None:
+    """6. How each space uses its room: anisotropy, top principal component, norms."""
+    st.subheader("Geometry")
+    n_sample = len(next(iter(sample_vectors.values())))
+    st.caption(
+        f"Measured on {n_sample} texts ({'BBC News titles' if geometry_source == REFERENCE else 'the texts above'})"
+        f"{', mean-centered' if centered else ''}. Mean random-pair cosine near 0 = a space that uses its room; "
+        "near 1 = anisotropic (everything points one way)."
+    )
+    geo_rows = []
+    for name, vecs in sample_vectors.items():
+        g = similarity.geometry(vecs, centered=centered)
+        geo_rows.append({"model": name, "mean_cosine": g.mean_cosine, "top_pc_share": g.top_pc_share,
+                         "norm_mean": g.norm_mean, "norm_cv": g.norm_cv, "n": g.n})
+    st.dataframe(pd.DataFrame(geo_rows).set_index("model").rename(columns=GEOMETRY_COLUMNS).style.format(precision=3),
+                 key="sim_geometry")
+    col_a, col_b = st.columns(2)
+    col_a.plotly_chart(charts.geometry_bars(geo_rows), key="sim_geo_bars")
+    pair_values = {name: similarity.upper_triangle(similarity.centered_cosine_matrix(vecs, vecs) if centered
+                                                   else similarity.cosine_matrix(vecs))
+                   for name, vecs in sample_vectors.items()}
+    col_b.plotly_chart(charts.pair_histograms(pair_values), key="sim_geo_hist")
+
+
+st.title("Similarity")
 st.caption(
-    f"Measured on {len(sample)} texts ({'BBC News titles' if geometry_source == REFERENCE else 'the texts above'})"
-    f"{', mean-centered' if centered else ''}. Mean random-pair cosine near 0 = a space that uses its room; "
-    "near 1 = anisotropic (everything points one way)."
+    "Cosine similarity as each model sees it, on one shared colour scale. Raw decoder states and "
+    "CLS pooling crowd every text into one narrow cone (everything looks similar); contrastively "
+    "trained mean pooling spreads unrelated texts apart."
 )
-geo_rows = []
-for name, vecs in sample_vectors.items():
-    g = similarity.geometry(vecs, centered=centered)
-    geo_rows.append({"model": name, "mean_cosine": g.mean_cosine, "top_pc_share": g.top_pc_share,
-                     "norm_mean": g.norm_mean, "norm_cv": g.norm_cv, "n": g.n})
-st.dataframe(
-    pd.DataFrame(geo_rows).set_index("model").rename(columns={
-        "mean_cosine": "mean cosine (random pairs)", "top_pc_share": "variance on top PC",
-        "norm_mean": "mean norm", "norm_cv": "norm spread (std/mean)", "n": "texts"}).style.format(precision=3),
-    key="sim_geometry",
-)
-col_a, col_b = st.columns(2)
-col_a.plotly_chart(charts.geometry_bars(geo_rows), key="sim_geo_bars")
-pair_values = {}
-for name, vecs in sample_vectors.items():
-    base = similarity.center(vecs) if centered else vecs
-    pair_values[name] = similarity.upper_triangle(similarity.cosine_matrix(base))
-col_b.plotly_chart(charts.pair_histograms(pair_values), key="sim_geo_hist")
+chosen_texts, pair_kinds = texts_section()
+loaded, center_vectors, geometry_on = models_section()
+vectors, geometry_vectors = embed_section(loaded, chosen_texts, geometry_on)
+similarities = {name: similarity.centered_cosine_matrix(vecs, geometry_vectors[name]) if center_vectors
+                else similarity.cosine_matrix(vecs) for name, vecs in vectors.items()}
+heatmaps_section(similarities, chosen_texts, pair_kinds)
+agreement_section(similarities, chosen_texts)
+geometry_section(geometry_vectors, centered=center_vectors, geometry_source=geometry_on)

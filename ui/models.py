@@ -49,6 +49,6 @@ def load_many(names: Sequence[str]) -> tuple[dict[str, object], dict[str, str]]:
     for name in names:
         try:
             loaded[name] = get_model(name)
-        except (EmbedlabError, ValueError) as exc:
+        except EmbedlabError as exc:
             errors[name] = str(exc)
     return loaded, errors

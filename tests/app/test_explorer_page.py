@@ -68,8 +68,8 @@ def test_bad_uploads_get_a_clear_message(name, content, message):
     at = explorer()
     at.radio(key="exp_source").set_value("Upload a file").run()
     if name.endswith(".docx"):  # the uploader itself restricts types; test the reader's message
-        from embedlab.tables import read_table
         from embedlab.errors import DataError
+        from embedlab.tables import read_table
 
         with pytest.raises(DataError, match=message):
             read_table(content, filename=name)

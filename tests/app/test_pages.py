@@ -39,6 +39,20 @@ def test_home_lists_the_bundled_models():
         assert f"`{name}`" in text
 
 
+def test_home_links_every_page_and_names_every_command():
+    from embedlab.cli import build_parser
+
+    at = page("app.py")
+    labels = [link.value for link in at.page_link]
+    assert [label.split("**")[1] for label in labels] == [
+        "Models", "Similarity", "Corpus explorer", "Retrieval lab", "Fine-tuning", "Benchmark"]
+    cli_line = next(c.value for c in at.caption if c.value.startswith("Command line"))
+    parser = build_parser()
+    commands = parser._subparsers._group_actions[0].choices  # argparse keeps subcommands here
+    tasks = commands["eval"]._subparsers._group_actions[0].choices
+    assert all(name in cli_line for name in commands) and all(task in cli_line for task in tasks)
+
+
 def test_similarity_defaults_compare_three_models():
     at = page("pages/similarity.py")
     assert at.multiselect(key="sim_models").value == ["minilm", "minilm@cls", "smollm2"]
@@ -62,6 +76,15 @@ def test_similarity_centering_and_geometry_source():
     assert not at.exception and raw > 0.5 and abs(centered) < 0.1
     at.radio(key="sim_geometry_source").set_value("The texts above").run()
     assert table(at, "mean cosine (random pairs)").loc["smollm2", "texts"] == 12
+
+
+def test_similarity_two_texts_two_models():
+    at = page("pages/similarity.py")
+    at.radio(key="sim_source").set_value("Type or paste texts").run()
+    at.text_area(key="sim_text").input("The cat sat.\nMarkets fell.").run()
+    at.multiselect(key="sim_models").set_value(["wordllama", "minilm"]).run()
+    assert not at.exception
+    assert any("needs at least 3 texts" in c.value for c in at.caption)
 
 
 def test_similarity_typed_texts_and_a_bad_model_name():
@@ -89,8 +112,8 @@ def test_models_page_measures_a_model():
 
 
 def test_models_page_add_and_remove_a_custom_model(tmp_home):
-    from embedlab.models.loader import model_folder
     from embedlab import resolve_spec
+    from embedlab.models.loader import model_folder
 
     at = page("pages/models.py")
     at.text_input(key="models_add_name").input("my-minilm")
@@ -110,3 +133,12 @@ def test_models_page_add_and_remove_a_custom_model(tmp_home):
     at.selectbox(key="models_remove_name").set_value("my-minilm")
     at.button(key="models_remove_go").click().run()
     assert "my-minilm" not in table(at, "short texts/s").index
+
+
+def test_models_page_reports_an_unreadable_registry(tmp_home):
+    tmp_home.mkdir(parents=True, exist_ok=True)
+    (tmp_home / "custom_models.json").write_text("[{broken")
+    at = page("pages/models.py")
+    assert not at.exception
+    assert any("cannot be read" in w.value for w in at.warning)
+    assert "minilm" in table(at, "short texts/s").index  # the bundled models are still listed

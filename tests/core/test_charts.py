@@ -1,0 +1,124 @@
+"""Known answers on the data inside the figures ui/charts.py builds (plotly only; no browser, no Streamlit)."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ui import charts
+
+TEXTS = ["The cat sat on the mat.", "A   cat\nwas sitting on a rug, quietly, all afternoon long.", "Stocks fell."]
+
+
+def test_short_labels_number_collapse_whitespace_and_truncate():
+    assert charts.short_labels(TEXTS, width=10) == ["1. The cat sa…", "2. A cat was …", "3. Stocks fel…"]
+    assert charts.short_labels(["exactly10!"], width=10) == ["1. exactly10!"]
+
+
+def test_heatmaps_share_one_colour_scale_from_the_lowest_cosine_to_one():
+    a = np.array([[1.0, 0.2, -0.3], [0.2, 1.0, 0.1], [-0.3, 0.1, 1.0]])
+    b = np.array([[1.0, 0.9, 0.8], [0.9, 1.0, 0.7], [0.8, 0.7, 1.0]])
+    fig = charts.heatmaps({"a": a, "b": b}, TEXTS)
+    assert [t.coloraxis for t in fig.data] == ["coloraxis", "coloraxis"]
+    assert fig.layout.coloraxis.cmin == pytest.approx(-0.3) and fig.layout.coloraxis.cmax == 1.0
+    np.testing.assert_array_equal(fig.data[1].z, b)
+    assert list(fig.data[0].y) == charts.short_labels(TEXTS) and list(fig.data[1].y) == [1, 2, 3]
+    assert fig.data[0].customdata[0][2].tolist() == ["The cat sat on the mat.", "Stocks fell."]
+    assert fig.layout.height == 260 + 18 * 3
+    # All similarities positive: the scale still starts at 0, so panels stay comparable.
+    assert charts.heatmaps({"b": b}, TEXTS).layout.coloraxis.cmin == 0.0
+
+
+def test_difference_is_symmetric_around_zero():
+    a, b = np.eye(3), np.full((3, 3), 0.5)
+    fig = charts.difference(a, b, TEXTS, "A", "B")
+    heat = fig.data[0]
+    np.testing.assert_allclose(heat.z, a - b)
+    assert (heat.zmin, heat.zmid, heat.zmax) == (-0.5, 0, 0.5)
+    assert fig.layout.title.text.startswith("A − B")
+    assert charts.difference(a, a, TEXTS, "A", "A").data[0].zmax == pytest.approx(1e-6)  # no zero-width scale
+
+
+def test_geometry_bars_plot_both_measures_and_leave_room_below_zero():
+    rows = [{"model": "m1", "mean_cosine": 0.8, "top_pc_share": 0.3},
+            {"model": "m2", "mean_cosine": -0.2, "top_pc_share": 0.1}]
+    fig = charts.geometry_bars(rows)
+    assert [list(t.y) for t in fig.data] == [[0.8, -0.2], [0.3, 0.1]]
+    assert list(fig.data[0].text) == ["0.80", "-0.20"]
+    assert fig.layout.yaxis.range == pytest.approx((-0.25, 1.1))
+
+
+def test_pair_histograms_one_per_model():
+    fig = charts.pair_histograms({"a": np.array([0.1, 0.2]), "b": np.array([0.5])})
+    assert [(t.name, list(t.x)) for t in fig.data] == [("a", [0.1, 0.2]), ("b", [0.5])]
+    assert all(t.histnorm == "probability" for t in fig.data)
+
+
+def test_corpus_map_orders_groups_naturally_noise_last_and_grey():
+    coords = np.arange(12, dtype=float).reshape(6, 2)
+    groups = ["cluster 10", "noise", "cluster 2", "cluster 2", "cluster 10", "cluster 1"]
+    texts = [f"doc {i}" for i in range(6)]
+    fig = charts.corpus_map(coords, groups, texts, extra=["kw"] * 6)
+    assert [t.name for t in fig.data] == ["cluster 1 (1)", "cluster 2 (2)", "cluster 10 (2)", "noise (1)"]
+    assert fig.data[-1].marker.color == "#b0b0b0"
+    assert len({t.marker.color for t in fig.data}) == 4
+    two = fig.data[1]
+    assert list(two.customdata) == [2, 3] and list(two.x) == [4.0, 6.0] and list(two.y) == [5.0, 7.0]
+    assert two.hovertext[0] == "<b>cluster 2</b> · kw<br>doc 2"
+
+
+def test_corpus_map_draws_only_the_sampled_rows_and_rings_search_matches():
+    coords = np.zeros((5, 2))
+    groups = ["cluster 0"] * 5
+    highlight = np.array([True, False, True, False, True])
+    fig = charts.corpus_map(coords, groups, ["t"] * 5, rows=np.array([0, 1, 4]), highlight=highlight)
+    assert [t.name for t in fig.data] == ["cluster 0 (3)", "search matches (2)"]
+    assert list(fig.data[1].customdata) == [0, 4]
+    assert fig.data[0].marker.opacity == 0.25  # the rest is dimmed while matches are shown
+    assert charts.corpus_map(coords, groups, ["t"] * 5).data[0].marker.opacity == 0.75
+
+
+def test_agreement_map_colours_the_drawn_rows_by_agreement():
+    coords = np.array([[0.0, 1.0], [2.0, 3.0], [4.0, 5.0]])
+    fig = charts.agreement_map(coords, np.array([0.1, 0.5, 0.9]), ["a", "b", "c"], rows=np.array([2, 0]), title="m")
+    scatter = fig.data[0]
+    assert list(scatter.x) == [4.0, 0.0] and list(scatter.marker.color) == [0.9, 0.1]
+    assert (scatter.marker.cmin, scatter.marker.cmax) == (0, 1) and fig.layout.title.text == "m"
+
+
+def test_token_heatmap_boxes_each_query_tokens_best_match():
+    sims = np.array([[0.1, 0.9, 0.2], [0.7, 0.3, 0.6]])
+    fig = charts.token_heatmap(["cat", "cat"], ["the", "cat", "sat"], sims)
+    heat, boxes = fig.data
+    assert list(heat.x) == ["the·0", "cat·1", "sat·2"] and list(heat.y) == ["cat·0", "cat·1"]
+    assert list(boxes.x) == ["cat·1", "the·0"] and list(boxes.y) == ["cat·0", "cat·1"]
+    assert heat.zmin == 0.0 and heat.zmax == 1
+
+
+def test_metric_bars_sorted_with_values_as_text():
+    table = pd.DataFrame({"nDCG@10": [0.5, 0.25, 0.75]}, index=["dense", "bm25", "hybrid"])
+    bar = charts.metric_bars(table, "nDCG@10").data[0]
+    assert list(bar.y) == ["bm25", "dense", "hybrid"] and list(bar.text) == ["0.250", "0.500", "0.750"]
+
+
+def test_loss_curve_moving_average():
+    losses = [(s, float(v)) for s, v in zip(range(1, 11), [10, 8, 6, 4, 2, 2, 2, 2, 2, 2])]
+    fig = charts.loss_curve(losses, total=20)
+    raw, smooth = fig.data
+    assert list(raw.x) == list(range(1, 11))
+    assert smooth.name == "mean of 2 steps"  # window = len // 5, between 1 and 25
+    np.testing.assert_allclose(smooth.y, [9, 7, 5, 3, 2, 2, 2, 2, 2])
+    assert list(smooth.x) == list(range(2, 11)) and fig.layout.xaxis.range == (0, 20)
+    assert len(charts.loss_curve([(1, 1.0), (2, 0.5)]).data) == 1  # too short to smooth
+    assert len(charts.loss_curve([]).data) == 0
+
+
+def test_before_after_histograms_and_bars():
+    before = {"positive": np.array([0.5]), "negative": np.array([0.4])}
+    after = {"positive": np.array([0.9]), "negative": np.array([0.1])}
+    fig = charts.before_after_histograms(before, after)
+    assert [(t.name, t.showlegend, list(t.x)) for t in fig.data] == [
+        ("positive", True, [0.5]), ("negative", True, [0.4]), ("positive", False, [0.9]), ("negative", False, [0.1])]
+    table = pd.DataFrame({"before": [0.2, -0.1], "after": [0.6, 0.3]}, index=["nDCG@10", "MRR@10"])
+    bars = charts.before_after_bars(table)
+    assert [(t.name, list(t.y)) for t in bars.data] == [("before", [0.2, -0.1]), ("after", [0.6, 0.3])]
+    assert bars.layout.yaxis.range == pytest.approx((-0.15, 1.15))
