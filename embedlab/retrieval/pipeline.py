@@ -8,13 +8,13 @@ so the same description gives the same names and the same numbers everywhere."""
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
-from typing import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
-from embedlab.embedder import Progress
+from embedlab.embedder import Embedder, Progress
 from embedlab.errors import OptionError
 from embedlab.retrieval import metrics
 from embedlab.retrieval.corpus import RetrievalData
@@ -34,6 +34,9 @@ QUICK_TOP_K = 100
 QUICK_RERANK_DEPTH = 20
 BM25 = "BM25"
 
+if TYPE_CHECKING:
+    from embedlab.retrieval.rerank import Reranker
+
 LabelledProgress = Callable[[str, int, int], None]  # (what is running, done, total)
 
 
@@ -50,7 +53,6 @@ class Ranking:
     seconds: float
     ranked_scores: bool = True  # False: scores are only positions (fused or reranked lists)
     before: Hits | None = None  # for a rerank: the ranking it reordered
-    details: dict = field(default_factory=dict)
 
     def run(self, data: RetrievalData) -> dict[str, dict[str, float]]:
         """The trec-style run: query id -> {document id: score}."""
@@ -118,8 +120,8 @@ def check_names(plan: RetrievalPlan) -> None:
         resolve_spec(name)
 
 
-def run_plan(plan: RetrievalPlan, data: RetrievalData, *, models: Mapping[str, object],
-             rerankers: Mapping[str, object] | None = None,
+def run_plan(plan: RetrievalPlan, data: RetrievalData, *, models: Mapping[str, Embedder],
+             rerankers: Mapping[str, Reranker] | None = None,
              progress: LabelledProgress | None = None) -> list[Ranking]:
     """Every pipeline of ``plan`` over ``data``, in table order: BM25, each model then its hybrid,
     then each reranking. ``models`` and ``rerankers`` are the loaded ones, by the plan's names."""
@@ -155,7 +157,7 @@ def _labelled(progress: LabelledProgress | None, label: str) -> Progress | None:
     return None if progress is None else (lambda done, total: progress(label, done, total))
 
 
-def dense_search(data: RetrievalData, model, *, k: int = TOP_K, progress: Progress | None = None) -> Ranking:
+def dense_search(data: RetrievalData, model: Embedder, *, k: int = TOP_K, progress: Progress | None = None) -> Ranking:
     start = time.perf_counter()
     docs = model.encode(data.doc_texts, role="document", progress=progress)
     queries = model.encode(data.queries, role="query", progress=progress)
@@ -189,7 +191,7 @@ def first_stage_hits(plan: RetrievalPlan, dense: Mapping[str, Hits], lexical: Hi
     return hits
 
 
-def rerank_hits(hits: Hits, queries: Sequence[str], doc_texts: Sequence[str], reranker, *, depth: int,
+def rerank_hits(hits: Hits, queries: Sequence[str], doc_texts: Sequence[str], reranker: Reranker, *, depth: int,
                 progress: Progress | None = None) -> Hits:
     """Each query's top ``depth`` reordered by the reranker's scores; the rest keep their order below."""
     indices, scores = hits.indices.copy(), hits.scores.copy()
@@ -204,14 +206,14 @@ def rerank_hits(hits: Hits, queries: Sequence[str], doc_texts: Sequence[str], re
     return Hits(indices, scores)
 
 
-def rerank(first: Ranking, data: RetrievalData, reranker, *, depth: int = RERANK_DEPTH,
+def rerank(first: Ranking, data: RetrievalData, reranker: Reranker, *, depth: int = RERANK_DEPTH,
            progress: Progress | None = None) -> Ranking:
     """Reorder each query's top ``depth`` by the reranker; the rest keep the first ranking's order below them."""
     start = time.perf_counter()
     depth = min(depth, first.hits.indices.shape[1])
     hits = rerank_hits(first.hits, data.queries, data.doc_texts, reranker, depth=depth, progress=progress)
     return Ranking(f"{first.name} → {reranker.name}@{depth}", hits, first.seconds + time.perf_counter() - start,
-                   ranked_scores=False, before=first.hits, details={"depth": depth})
+                   ranked_scores=False, before=first.hits)
 
 
 def summary_table(rankings: Sequence[Ranking], data: RetrievalData,

@@ -150,9 +150,9 @@ def test_identical_ids_are_ignored_for_the_sets_mteb_ignores_them_on(tmp_path):
     # A result with the query's own id is dropped before scoring.
     data = RetrievalData("x", ["q1", "d1"], ["", ""], ["a", "b"], ["q1"], ["a"], {"q1": {"d1": 1}},
                          ignore_identical_ids=True)
-    stage = P.Ranking("s", Hits(np.array([[0, 1]]), np.array([[0.9, 0.5]], dtype=np.float32)), 0.0)
-    assert stage.run(data) == {"q1": {"d1": 0.5}}
-    assert stage.evaluate(data)["MRR@10"].tolist() == [1.0]
+    ranking = P.Ranking("s", Hits(np.array([[0, 1]]), np.array([[0.9, 0.5]], dtype=np.float32)), 0.0)
+    assert ranking.run(data) == {"q1": {"d1": 0.5}}
+    assert ranking.evaluate(data)["MRR@10"].tolist() == [1.0]
 
 
 def test_subset_queries_is_seeded_and_keeps_the_corpus(tmp_path):
@@ -348,28 +348,28 @@ def first_stage() -> P.Ranking:
 def test_rerank_reorders_only_the_top_depth():
     data, first = six_docs(), first_stage()
     original = first.hits.indices.copy()
-    # The rule: the longer the document, the better; scores below the first stage's on purpose.
+    # The rule: the longer the document, the better; scores below the first reranked's on purpose.
     reranker = RuleReranker(lambda q, d: -1.0 / len(d), name="longest")
-    stage = P.rerank(first, data, reranker, depth=3)
-    assert stage.name == "first → longest@3" and stage.details == {"depth": 3} and not stage.ranked_scores
-    assert stage.hits.indices.tolist() == [[1, 2, 0, 3, 4, 5], [3, 5, 4, 2, 1, 0]]
-    np.testing.assert_allclose(stage.hits.scores[0, :3], [-1 / 4, -1 / 2, -1])
+    reranked = P.rerank(first, data, reranker, depth=3)
+    assert reranked.name == "first → longest@3" and not reranked.ranked_scores
+    assert reranked.hits.indices.tolist() == [[1, 2, 0, 3, 4, 5], [3, 5, 4, 2, 1, 0]]
+    np.testing.assert_allclose(reranked.hits.scores[0, :3], [-1 / 4, -1 / 2, -1])
     assert reranker.calls == [("A", ["x", "xxxx", "xx"]), ("B", ["xxxxx", "xxx", "xxxxxx"])]
-    assert stage.before is first.hits
-    np.testing.assert_array_equal(first.hits.indices, original)  # the first stage is not modified
-    assert stage.seconds >= first.seconds
+    assert reranked.before is first.hits
+    np.testing.assert_array_equal(first.hits.indices, original)  # the first reranked is not modified
+    assert reranked.seconds >= first.seconds
     deep = P.rerank(first, data, reranker, depth=100)  # deeper than the list: everything is reordered
-    assert deep.details == {"depth": 6} and deep.hits.indices[0].tolist() == [3, 5, 1, 4, 2, 0]
+    assert deep.name == "first → longest@6" and deep.hits.indices[0].tolist() == [3, 5, 1, 4, 2, 0]
 
 
 def test_run_without_ranked_scores_keeps_the_exact_order():
     data = six_docs()
-    stage = P.rerank(first_stage(), data, RuleReranker(lambda q, d: -1.0 / len(d)), depth=3)
-    run = stage.run(data)
-    for q, row in zip(data.query_ids, stage.hits.indices):
+    reranked = P.rerank(first_stage(), data, RuleReranker(lambda q, d: -1.0 / len(d)), depth=3)
+    run = reranked.run(data)
+    for q, row in zip(data.query_ids, reranked.hits.indices):
         assert metrics.ranked(run[q]) == [data.doc_ids[i] for i in row]
     # Scoring by the raw scores would put the untouched tail (0.6..0.4) above the reranked top (< 0).
-    by_score = P.Ranking("s", stage.hits, 0.0).run(data)
+    by_score = P.Ranking("s", reranked.hits, 0.0).run(data)
     assert metrics.ranked(by_score["qa"])[:3] == ["d3", "d4", "d5"]
 
 

@@ -108,5 +108,5 @@ def test_identical_ids_are_ignored_for_the_sets_mteb_ignores_them_on(tmp_path):
         data = load_beir(folder)
         assert data.ignore_identical_ids is expected
         # The query's own document first, the relevant one second.
-        stage = Ranking("s", Hits(np.array([[0, 1]]), np.array([[0.9, 0.8]], dtype=np.float32)), 0.0)
-        assert stage.evaluate(data)["MRR@10"].iloc[0] == (1.0 if expected else 0.5)
+        ranking = Ranking("s", Hits(np.array([[0, 1]]), np.array([[0.9, 0.8]], dtype=np.float32)), 0.0)
+        assert ranking.evaluate(data)["MRR@10"].iloc[0] == (1.0 if expected else 0.5)

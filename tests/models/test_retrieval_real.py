@@ -27,8 +27,7 @@ def test_minilm_ndcg_equals_sentence_transformers_scored_by_mteb(small_bbc):
     from sentence_transformers import SentenceTransformer, util
 
     data = small_bbc
-    ours_stage = P.dense_search(data, load_model("minilm", cache=False), k=100)
-    ours = ours_stage.evaluate(data).mean()
+    ours = P.dense_search(data, load_model("minilm", cache=False), k=100).evaluate(data).mean()
 
     st_model = SentenceTransformer(str(model_folder(load_model("minilm").spec)), device="cpu")
     docs = st_model.encode(data.doc_texts, convert_to_tensor=True)
@@ -48,11 +47,13 @@ def test_hybrid_and_maxsim_rerank_beat_minilm_alone_on_bbc_titles(small_bbc):
     from embedlab.retrieval.rerank import load_reranker
 
     data = small_bbc
-    dense = P.dense_search(data, load_model("minilm"), k=100)
-    lexical = P.bm25_search(data, k=100)
-    fused = P.hybrid(dense, lexical, k=100)
-    reranked = P.rerank(dense, data, load_reranker("maxsim:minilm"), depth=10)
-    score = {s.name: s.evaluate(data)["nDCG@10"].mean() for s in (dense, lexical, fused, reranked)}
+    plan = P.RetrievalPlan(models=("minilm",), bm25=True, hybrid=True, rerankers=("maxsim:minilm",), depth=10,
+                           top_k=100)
+    rankings = P.run_plan(plan, data, models={"minilm": load_model("minilm")},
+                          rerankers={"maxsim:minilm": load_reranker("maxsim:minilm")})
+    lexical, dense, fused, reranked = rankings
+    assert reranked.name == "minilm → maxsim:minilm@10"
+    score = {r.name: r.evaluate(data)["nDCG@10"].mean() for r in rankings}
     assert score[fused.name] > score[dense.name]
     assert score[reranked.name] > score[dense.name]
     # a rerank only permutes the top 10: recall@10 cannot change
