@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from embedlab import load_model, resolve_spec
-from embedlab.cache import CachedEmbedder, EmbeddingCache
 from embedlab.bundled import lee_sts
-from embedlab.evaluation.sts import evaluate_sts, sts_scores
+from embedlab.cache import CachedEmbedder, EmbeddingCache
+from embedlab.evaluation.sts import evaluate_sts
 from embedlab.models.loader import model_folder
 from embedlab.pooling import POOLING_MODES
 
@@ -113,3 +113,21 @@ def test_raw_decoder_states_are_anisotropic_and_minilm_is_not(minilm):
     smollm2 = load_model("smollm2", cache=False)
     assert geometry(smollm2.encode(docs, normalize=False)).mean_cosine > 0.6
     assert geometry(minilm.encode(docs, normalize=False)).mean_cosine < 0.3
+
+
+def test_minilm_folder_reads_back_as_its_catalog_spec():
+    """The sentence-transformers Pooling config of the shipped MiniLM maps to our pooling name."""
+    from embedlab.models.registry import spec_from_folder
+
+    spec = spec_from_folder(model_folder(resolve_spec("minilm")), name="mine", source="local")
+    catalog = resolve_spec("minilm")
+    assert (spec.kind, spec.pooling, spec.max_seq_length) == (catalog.kind, catalog.pooling, catalog.max_seq_length)
+
+
+def test_throughput_of_a_real_model():
+    from embedlab.models.throughput import measure_throughput, sample_texts
+
+    model = load_model("wordllama")
+    result = measure_throughput(model, *sample_texts(16))
+    assert result.dim == 256 and result.parameters > 1_000_000 and result.load_seconds > 0
+    assert result.short_per_s > 0 and result.long_per_s > 0 and 0 <= result.truncated_share <= 1
