@@ -1,4 +1,4 @@
-"""The sidebar every page shares: where data lives and what is loaded."""
+"""The sidebar every page shares: where the data folder is, and how to move it."""
 
 from __future__ import annotations
 

@@ -47,7 +47,6 @@ def result_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true")
 
 
-
 def labelled_data_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", required=True)
     p.add_argument("--data", required=True, help="'bbc' for the bundled BBC News, or a CSV/TSV/JSONL/Parquet file")
