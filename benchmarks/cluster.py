@@ -100,7 +100,7 @@ def run_one(n: int, model_name: str) -> dict:
         project(vectors, ProjectionConfig(method="pca"))
     row["pca_2d"] = (m.seconds, m.peak)
     with PeakMemory() as m:
-        labels = cluster(vectors, ClusterConfig(min_cluster_size=max(15, n // 200)))
+        labels = cluster(vectors, ClusterConfig(min_cluster_size=max(15, n // 200))).labels
     row["umap_5d_plus_hdbscan"] = (m.seconds, m.peak)
     row["clusters"] = int(labels.max() + 1)
     row["noise_share"] = float((labels == -1).mean())
