@@ -43,8 +43,8 @@ def test_trainer_mnrl_saves_a_model_the_zoo_loads_like_sentence_transformers(tmp
     base = load_model("minilm", cache=False).encode(["Ink helps drive democracy in Asia"])
     assert not np.allclose(ours[0], base[0], atol=1e-4)  # training changed the weights
     # the after numbers are the saved model's: re-evaluating it gives the same
-    from embedlab.finetune.trainset import split
     from embedlab.finetune.evaluate import evaluate
+    from embedlab.finetune.trainset import split
 
     held = split(data, held_out=0.2, seed=0)[1]
     again = evaluate(load_model("mini-ft", cache=False), held)
