@@ -2,7 +2,13 @@
 
 from embedlab.embedder import Embedder
 from embedlab.errors import DataError, EmbedlabError, ModelLoadError, OptionError
-from embedlab.models import CATALOG, ModelSpec, available_models, load_model, resolve_spec
+from embedlab.models import (
+    CATALOG,
+    ModelSpec,
+    available_models,
+    load_model,
+    resolve_spec,
+)
 
 __all__ = [
     "CATALOG",

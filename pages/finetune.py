@@ -15,7 +15,7 @@ from embedlab.explorer.projection import (
     METHODS,
     ProjectionConfig,
     procrustes_align,
-    project,
+    reduce_dimensions,
 )
 from embedlab.finetune.config import (
     DISTANCES,
@@ -68,10 +68,11 @@ def upload_table(name: str, raw: bytes) -> pd.DataFrame:
 
 
 @st.cache_data(show_spinner="Drawing the before/after maps…", max_entries=4)
-def maps(key: str, method: str, _before: np.ndarray, _after: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def maps(key: str, method: str, _before: np.ndarray, _after: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Both maps, the second rotated onto the first, and what was used instead of the chosen method."""
     cfg = ProjectionConfig(method=method)
-    a, b = project(_before, cfg), project(_after, cfg)
-    return a, procrustes_align(a, b)
+    a, b = reduce_dimensions(_before, cfg), reduce_dimensions(_after, cfg)
+    return a.coords, procrustes_align(a.coords, b.coords), list(dict.fromkeys([*a.notes, *b.notes]))
 
 
 def header() -> None:
@@ -328,7 +329,9 @@ def scores_view(r: FinetuneResult) -> None:
 
 def maps_view(r: FinetuneResult) -> None:
     method = st.radio("Map", sorted(METHODS), key=state.FT_MAP, horizontal=True)
-    a, b = maps(f"{st.session_state[state.FT_JOB]}", method, r.before.doc_vectors, r.after.doc_vectors)
+    a, b, notes = maps(f"{st.session_state[state.FT_JOB]}", method, r.before.doc_vectors, r.after.doc_vectors)
+    for note in notes:
+        st.warning(note)
     mc1, mc2 = st.columns(2)
     mc1.caption("Held-out documents, base model")
     mc1.plotly_chart(charts.corpus_map(a, r.before.doc_groups, r.before.doc_texts, height=420), key="ft_map_b")

@@ -1,4 +1,4 @@
-"""Background fine-tuning jobs, kept per server process so they survive reruns and page switches.
+"""Per-process registries of background jobs (fine-tuning, benchmark runs), kept so they survive reruns and page switches.
 
 A job runs in a daemon thread (embedlab.finetune.job.FinetuneJob); the page only reads its
 monitor. Jobs do not survive a server restart, but what they saved does (the data folder).

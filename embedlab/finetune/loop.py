@@ -162,10 +162,11 @@ def save(model: ContrastiveModel, folder: Path) -> None:
         return
     from safetensors.torch import save_file
 
-    st_pooling = {"last": "lasttoken", "weighted-mean": "weightedmean"}.get(model.pooling, model.pooling)
+    from embedlab.pooling import to_st_pooling
+
     (folder / "1_Pooling").mkdir(exist_ok=True)
     (folder / "1_Pooling" / "config.json").write_text(json.dumps(
-        {"word_embedding_dimension": model.embedder.dim, "pooling_mode": st_pooling}))
+        {"word_embedding_dimension": model.embedder.dim, "pooling_mode": to_st_pooling(model.pooling)}))
     dense = folder / "2_Dense"
     dense.mkdir(exist_ok=True)
     (dense / "config.json").write_text(json.dumps({

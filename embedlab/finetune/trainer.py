@@ -16,8 +16,7 @@ from pathlib import Path
 
 from embedlab.finetune.config import FinetuneConfig
 from embedlab.finetune.trainset import TrainSet
-
-ST_POOLING = {"mean": "mean", "cls": "cls", "max": "max", "last": "lasttoken", "weighted-mean": "weightedmean"}
+from embedlab.pooling import to_st_pooling
 
 
 def _callback(monitor):
@@ -82,7 +81,7 @@ def build_sentence_transformer(backbone_dir: Path, pooling: str, max_length: int
     transformer = Transformer(str(backbone_dir), max_seq_length=max_length)
     dim = transformer.get_embedding_dimension() if hasattr(transformer, "get_embedding_dimension") else \
         transformer.auto_model.config.hidden_size
-    return SentenceTransformer(modules=[transformer, Pooling(dim, pooling_mode=ST_POOLING[pooling])], device="cpu")
+    return SentenceTransformer(modules=[transformer, Pooling(dim, pooling_mode=to_st_pooling(pooling))], device="cpu")
 
 
 def train_bi_encoder(backbone_dir: Path, pooling: str, data: TrainSet, config: FinetuneConfig, monitor, out: Path) -> None:
