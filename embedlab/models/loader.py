@@ -15,7 +15,8 @@ from embedlab.models.assets import (
     prepare_gguf,
     prepare_mpnet,
 )
-from embedlab.models.registry import hub_snapshot, read_st_folder, resolve_spec
+from embedlab.models.folder import read_st_folder
+from embedlab.models.registry import hub_snapshot, resolve_spec
 from embedlab.models.spec import ModelSpec
 from embedlab.models.static import load_wordllama
 from embedlab.models.transformer import load_dense, load_transformer

@@ -10,13 +10,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from embedlab.errors import ModelLoadError
+from embedlab.errors import EmbedlabError, ModelLoadError
 from embedlab.models.catalog import CATALOG
+from embedlab.models.folder import (
+    SPEC_FILE,
+    read_st_folder,  # noqa: F401  (other packages import it from here)
+    spec_from_file,
+    spec_from_folder,
+)
 from embedlab.models.spec import ModelSpec, split_pooling
 from embedlab.paths import atomic_write_json, data_home, models_dir
-from embedlab.pooling import from_st_pooling
 
-SPEC_FILE = "embedlab_model.json"  # written next to a fine-tuned model's weights
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 CUSTOM_KINDS: tuple[str, ...] = ("encoder", "decoder")  # what a user can add (static models are bundled)
 
@@ -65,18 +69,19 @@ def read_custom_models() -> UserModels:
         entries = list(enumerate(_custom_entries(), 1))
     except ModelLoadError as exc:
         return UserModels({}, (str(exc),))
-    return _read_specs(entries, lambda entry: entry[1], lambda entry, exc: (
+    return _read_specs(entries, lambda entry: ModelSpec.from_dict(entry[1]), lambda entry, exc: (
         f"Custom model {_entry_name(entry[1]) or f'#{entry[0]}'} in {custom_models_file()} cannot be used "
         f"({exc}); fix or remove its entry."))
 
 
-def _read_specs(sources: list, read: Callable[[Any], dict], problem: Callable[[Any, Exception], str]) -> UserModels:
+def _read_specs(sources: list, read: Callable[[Any], ModelSpec],
+                problem: Callable[[Any, Exception], str]) -> UserModels:
     """A spec from each source; a source that cannot be read or is not a valid spec becomes a problem."""
     specs, problems = {}, []
     for source in sources:
         try:
-            spec = ModelSpec.from_dict(read(source))
-        except (OSError, AttributeError, TypeError, ValueError) as exc:
+            spec = read(source)
+        except (OSError, EmbedlabError) as exc:
             problems.append(problem(source, exc))
             continue
         specs[spec.name] = spec
@@ -106,8 +111,8 @@ def _write_custom_entries(entries: list) -> None:
 def read_finetuned_models() -> UserModels:
     # A folder starting with "." is a run still being written.
     spec_files = [f for f in sorted(finetuned_dir().glob(f"*/{SPEC_FILE}")) if not f.parent.name.startswith(".")]
-    return _read_specs(spec_files, lambda f: json.loads(f.read_text()), lambda f, exc: (
-        f"The fine-tuned model in {f.parent} cannot be used: {f.name} is unreadable ({exc}). "
+    return _read_specs(spec_files, spec_from_file, lambda f, exc: (
+        f"The fine-tuned model in {f.parent} cannot be used: {exc} "
         "Delete the folder if the model is not needed."))
 
 
@@ -148,9 +153,10 @@ def _lookup(base: str) -> ModelSpec:
         return spec_from_folder(path, name=base, source="local")
     if is_hub_id(base):
         return spec_from_folder(hub_snapshot(base), name=base, source="hub", location=base)
+    unreadable = "".join(f" Not available because it cannot be read: {p}" for p in registry_problems())
     raise ModelLoadError(
         f"Unknown model {base!r}. Available: {', '.join(known)}. "
-        "You can also give a local model folder or a hub ID such as org/model-name."
+        f"You can also give a local model folder or a hub ID such as org/model-name.{unreadable}"
     )
 
 
@@ -209,61 +215,3 @@ def custom_spec(
         return dataclasses.replace(base, **changes)
     except ValueError as exc:
         raise ModelLoadError(str(exc)) from None
-
-
-def spec_from_folder(path: Path, *, name: str, source: str, location: str | None = None) -> ModelSpec:
-    """Read what a folder says about itself: a fine-tuned spec, a sentence-transformers config,
-    or a plain transformers config (decoder if its architecture is a causal LM)."""
-    if not path.is_dir():
-        raise ModelLoadError(f"{path} is not a folder. Give a model folder (with config.json).")
-    if (path / SPEC_FILE).exists():
-        return ModelSpec.from_dict(json.loads((path / SPEC_FILE).read_text()))
-    st_folder = read_st_folder(path)
-    backbone = st_folder["transformer_dir"]
-    config_file = backbone / "config.json"
-    if not config_file.exists():
-        raise ModelLoadError(f"{path} has no config.json: it does not look like a transformers model folder.")
-    try:
-        config = json.loads(config_file.read_text())
-    except ValueError:
-        raise ModelLoadError(f"{config_file} is not valid JSON.") from None
-    is_decoder = any(a.endswith("ForCausalLM") for a in config.get("architectures") or []) or config.get("is_decoder")
-    kind = "decoder" if is_decoder else "encoder"
-    return ModelSpec(
-        name=name,
-        kind=kind,
-        source=source,
-        location=location or str(path.resolve()),
-        pooling=st_folder["pooling"] or ("last" if is_decoder else "mean"),
-        query_prompt=st_folder["prompts"].get("query", ""),
-        document_prompt=st_folder["prompts"].get("document", st_folder["prompts"].get("passage", "")),
-        max_seq_length=st_folder["max_seq_length"] or min(int(config.get("max_position_embeddings") or 512), 512),
-        append_eos=bool(is_decoder),
-        padding_side="left" if is_decoder else "right",
-        description=f"{config.get('model_type', 'transformer')} from {location or path}",
-    )
-
-
-def read_st_folder(path: Path) -> dict:
-    """The parts of a sentence-transformers folder we honour: backbone location, pooling, max
-    length and prompts. A plain transformers folder gives the folder itself and no opinions."""
-    info = {"transformer_dir": path, "pooling": None, "max_seq_length": None, "prompts": {}, "dense": []}
-    modules_file = path / "modules.json"
-    if not modules_file.exists():
-        return info
-    for module in json.loads(modules_file.read_text()):
-        folder = path / module.get("path", "")
-        kind = module.get("type", "")
-        if kind.endswith("Transformer"):
-            info["transformer_dir"] = folder
-            bert_cfg = folder / "sentence_bert_config.json"
-            if bert_cfg.exists():
-                info["max_seq_length"] = json.loads(bert_cfg.read_text()).get("max_seq_length")
-        elif kind.endswith("Dense"):
-            info["dense"].append(folder)
-        elif kind.endswith("Pooling") and (folder / "config.json").exists():
-            info["pooling"] = from_st_pooling(json.loads((folder / "config.json").read_text()))
-    st_cfg = path / "config_sentence_transformers.json"
-    if st_cfg.exists():
-        info["prompts"] = json.loads(st_cfg.read_text()).get("prompts") or {}
-    return info

@@ -60,9 +60,26 @@ class ModelSpec:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "ModelSpec":
+        """A spec from its JSON form; a missing key or a value of the wrong type is an OptionError."""
+        if not isinstance(data, dict):
+            raise OptionError(f"A model spec should be a JSON object, not {type(data).__name__}.")
+        fields = {f.name: f for f in dataclasses.fields(cls)}
+        missing = [n for n, f in fields.items() if f.default is dataclasses.MISSING
+                   and f.default_factory is dataclasses.MISSING and n not in data]
+        if missing:
+            raise OptionError(f"The model spec is missing {', '.join(map(repr, missing))}.")
         # Keys this version no longer has (``normalize``, in files written before it was dropped) are ignored.
-        known = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
+        values = {k: v for k, v in data.items() if k in fields}
+        for key, value in values.items():
+            want = _FIELD_TYPES[fields[key].type]
+            if not isinstance(value, want) or (want is int and isinstance(value, bool)):
+                raise OptionError(f"The model spec's {key!r} should be {_TYPE_WORDS[want]}, not {value!r}.")
+        return cls(**values)
+
+
+# Field annotations are strings here (``from __future__ import annotations``).
+_FIELD_TYPES = {"str": str, "int": int, "bool": bool, "dict[str, Any]": dict}
+_TYPE_WORDS = {str: "text", int: "a whole number", bool: "true or false", dict: "a JSON object"}
 
 
 def _check_choice(what: str, value: str, valid: tuple[str, ...]) -> None:
