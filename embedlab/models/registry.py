@@ -4,7 +4,9 @@ local folders and hub IDs, in that order."""
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
+import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +22,8 @@ from embedlab.models.folder import (
 )
 from embedlab.models.spec import ModelSpec, split_pooling
 from embedlab.paths import atomic_write_json, data_home, models_dir
+
+log = logging.getLogger(__name__)
 
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 CUSTOM_KINDS: tuple[str, ...] = ("encoder", "decoder")  # what a user can add (static models are bundled)
@@ -92,20 +96,51 @@ def load_custom_specs() -> dict[str, ModelSpec]:
     return read_custom_models().specs
 
 
-def save_custom_spec(spec: ModelSpec) -> None:
-    """Add or replace one entry; the other entries are written back exactly as they were."""
+def save_custom_spec(spec: ModelSpec) -> Path | None:
+    """Add or replace one entry; the other entries are written back exactly as they were.
+    Returns the backup of the list as it was when it held entries that cannot be used, else None."""
     if spec.name in CATALOG:
         raise ModelLoadError(f"{spec.name!r} is a bundled model; choose another name.")
     entries = [e for e in _custom_entries() if _entry_name(e) != spec.name]
-    _write_custom_entries([*entries, json.loads(spec.to_json())])
+    return _write_custom_entries([*entries, json.loads(spec.to_json())])
 
 
-def remove_custom_spec(name: str) -> None:
-    _write_custom_entries([e for e in _custom_entries() if _entry_name(e) != name])
+def remove_custom_spec(name: str) -> Path | None:
+    return _write_custom_entries([e for e in _custom_entries() if _entry_name(e) != name])
 
 
-def _write_custom_entries(entries: list) -> None:
-    atomic_write_json(custom_models_file(), entries, indent=2)
+def _write_custom_entries(entries: list) -> Path | None:
+    path = custom_models_file()
+    backup = _backup_if_damaged(path)
+    atomic_write_json(path, entries, indent=2)
+    return backup
+
+
+def _backup_if_damaged(path: Path) -> Path | None:
+    """Copy a list holding unusable entries aside before it is rewritten, so a hand edit that went
+    wrong can be recovered as it was. Named after the unusable entries (which every rewrite keeps),
+    so the same damage is copied once, not at every add or remove."""
+    if not path.exists():
+        return None
+    unusable = [entry for entry in _custom_entries() if not _usable(entry)]
+    if not unusable:
+        return None
+    digest = hashlib.blake2b(json.dumps(unusable, sort_keys=True).encode(), digest_size=4).hexdigest()
+    backup = path.with_name(f"{path.name}.{digest}.bak")
+    if not backup.exists():
+        tmp = backup.with_name(f".tmp-{backup.name}")
+        tmp.write_bytes(path.read_bytes())
+        tmp.replace(backup)
+        log.warning("%s holds entries that cannot be used; a copy as it was is kept in %s.", path, backup)
+    return backup
+
+
+def _usable(entry) -> bool:
+    try:
+        ModelSpec.from_dict(entry)
+    except EmbedlabError:
+        return False
+    return True
 
 
 def read_finetuned_models() -> UserModels:

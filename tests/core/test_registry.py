@@ -137,6 +137,21 @@ def test_one_bad_entry_is_reported_and_kept_when_the_file_is_rewritten(tmp_home,
     assert list(load_custom_specs()) == ["other"]
 
 
+def test_a_damaged_list_is_backed_up_once_before_it_is_rewritten(tmp_home, tmp_path):
+    tmp_home.mkdir(parents=True, exist_ok=True)
+    (tmp_path / "config.json").write_text(json.dumps({"architectures": ["BertModel"]}))
+    good = json.loads(custom_spec("good", str(tmp_path)).to_json())
+    damaged = json.dumps([good, {**good, "name": "bad", "pooling": "median"}, 7])
+    custom_models_file().write_text(damaged)
+    backup = save_custom_spec(custom_spec("other", str(tmp_path)))
+    assert backup is not None and backup.read_text() == damaged and backup.parent == custom_models_file().parent
+    assert remove_custom_spec("good") == backup  # the same damage is not copied twice
+    assert sorted(p.name for p in tmp_home.iterdir() if p.name.startswith("custom_models")) == sorted(
+        [custom_models_file().name, backup.name])
+    custom_models_file().write_text(json.dumps([good]))  # a clean list is rewritten without a copy
+    assert save_custom_spec(custom_spec("third", str(tmp_path))) is None
+
+
 def test_old_spec_files_with_dropped_keys_still_load(tmp_home):
     tmp_home.mkdir(parents=True, exist_ok=True)
     entry = {"name": "old", "kind": "encoder", "source": "local", "location": "/x", "pooling": "mean",
