@@ -1,4 +1,6 @@
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -100,3 +102,91 @@ def test_similarity_examples_have_paraphrase_pairs():
     ex = similarity_examples()
     assert len(ex) == 12
     assert (ex.groupby("group").size() == 2).sum() == 4
+
+
+# -- hardening (issue 12): files a user really has ------------------------------------------------
+def test_a_folder_missing_or_unreadable_path_is_a_data_error_naming_it(tmp_path, monkeypatch):
+    (tmp_path / "folder").mkdir()
+    with pytest.raises(DataError, match=r"folder.*is a folder.*file inside it"):
+        read_table(tmp_path / "folder")
+    with pytest.raises(DataError, match=r"not found: .*nope\.csv"):
+        read_table(tmp_path / "nope.csv")
+    locked = tmp_path / "locked.csv"
+    locked.write_text("text\na\n")
+
+    def refuse(self):  # chmod 0 does not stop root, who runs these tests in CI
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "read_bytes", refuse)
+    with pytest.raises(DataError, match=r"locked\.csv.*permission denied"):
+        read_table(locked)
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-8-sig", "utf-32"])
+def test_a_byte_order_mark_tells_the_encoding(encoding):
+    raw = "text,label\ncafé au lait,a\nnaïve art,b\n".encode(encoding)
+    got = read_table(raw, filename="x.csv")
+    assert got.columns.tolist() == ["text", "label"] and got["text"].tolist() == ["café au lait", "naïve art"]
+
+
+def test_latin1_is_refused_with_save_as_utf8():
+    with pytest.raises(DataError, match=r"x\.csv.*line 2.*save it as UTF-8"):
+        read_table("text\nCafé au lait\n".encode("latin-1"), filename="x.csv")
+
+
+def test_binary_garbage_is_refused_as_not_text():
+    with pytest.raises(DataError, match=r"x\.csv.*binary"):
+        read_table(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)), filename="x.csv")
+
+
+@pytest.mark.parametrize("sep", [";", "\t", "|"])
+def test_other_delimiters_in_a_csv_are_sniffed(sep):
+    raw = sep.join(["id", "text"]) + "\n" + f"1{sep}first, with a comma\n2{sep}second one\n"
+    got = read_table(raw.encode(), filename="x.csv")
+    assert got.columns.tolist() == ["id", "text"] and got["text"].tolist() == ["first, with a comma", "second one"]
+    assert "';'" in got.attrs["notes"][0] if sep == ";" else True
+
+
+def test_a_single_column_csv_of_sentences_keeps_the_comma():
+    got = read_table(b"text\nOne; two; three\nFour; five; six\n", filename="x.csv")
+    assert got["text"].tolist() == ["One; two; three", "Four; five; six"]
+
+
+def test_a_missing_column_suggests_the_delimiter_it_saw():
+    df = pd.DataFrame({"id;text": ["1;a"]})  # what a ';' file gives when its rows do not settle the delimiter
+    df.attrs["source"] = "x.csv"
+    with pytest.raises(DataError, match=r"'text'.*not found in x\.csv.*separated by ';'"):
+        text_column(df, "text")
+
+
+@pytest.mark.parametrize("raw", [b"text,text,label\na,b,c\n", b"id\ttext\ttext\n1\ta\tb\n"])
+def test_duplicated_headers_are_refused(raw):
+    with pytest.raises(DataError, match=r"x\.(csv|tsv).*'text' twice"):
+        read_table(raw, filename="x.tsv" if b"\t" in raw else "x.csv")
+
+
+@pytest.mark.parametrize("values", [["1.5", "2", "-3e4"], [1.5, 2, 3], [True, False, True], ["true", "False", ""]])
+def test_a_column_of_numbers_is_not_a_text_column(values):
+    df = pd.DataFrame({"price": values, "title": ["a", "b", "c"], "qty": ["1", "2", "3"]})
+    df.attrs["source"] = "shop.csv"
+    with pytest.raises(DataError, match=r"'price' of shop\.csv holds numbers, not text; pick a text column: title\.$"):
+        text_column(df, "price")
+
+
+def test_a_text_column_with_some_numbers_is_still_text():
+    col = text_column(pd.DataFrame({"text": ["2020", "a year to forget", "42"]}), "text")
+    assert col.texts == ["2020", "a year to forget", "42"]
+
+
+def test_a_malformed_jsonl_line_is_named():
+    with pytest.raises(DataError, match=r"bad\.jsonl.*line 3"):
+        read_table(b'{"text": "ok"}\n\n{"text": "broken\n{"text": "fine"}\n', filename="bad.jsonl")
+    with pytest.raises(DataError, match=r"bad\.jsonl.*line 2.*not a JSON object"):
+        read_table(b'{"text": "ok"}\n[1, 2]\n', filename="bad.jsonl")
+
+
+@pytest.mark.parametrize("content, name", [(b"a,b\n1,2\n3,4,5,6\n", "x.csv"), (b"PAR1garbage", "x.parquet"),
+                                           (b"\xef\xbb\xbf", "x.csv"), (b"hello", "x.xlsx"), (b"a,b\n", "x.csv")])
+def test_every_reading_error_names_the_file(content, name):
+    with pytest.raises(DataError, match=name.replace(".", r"\.")):
+        read_table(content, filename=name)
