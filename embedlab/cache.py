@@ -1,20 +1,27 @@
 """A persistent, content-addressed embedding cache.
 
-Layout: ``<root>/<key[:2]>/<key>/<shard>.vec.npy`` + ``<shard>.keys.npy``, where ``key`` hashes
-everything that decides a vector except the text (model fingerprint, pooling, prompt, max length,
-format version) and the keys file holds the SHA-256 of each text. Shards are append-only, written to a
-temporary name and renamed, so a reader never sees half a shard; a shard that cannot be read is
-skipped (its texts are re-encoded), never a crash. Vectors are memory-mapped, so a large cache costs
-page cache, not heap.
+Layout: ``<root>/<key[:2]>/<key>/<shard>.vec.npy`` + ``<shard>.sum`` + ``<shard>.keys.npy``, where
+``key`` hashes everything that decides a vector except the text (model fingerprint, pooling, prompt,
+max length, format version), the keys file holds the SHA-256 of each text and the sum file a blake2b
+checksum of the keys and vector files. Shards are append-only; each file is written to a temporary
+name, synced and renamed, keys last, so a reader never sees half a shard.
+
+A shard is verified once per process, when first indexed: one whose bytes are not what was written
+(a zeroed or garbled file after a crash, a bad disk) is moved to ``damaged/`` with one warning and is
+a miss, so its texts are encoded again; never a crash, never a wrong vector. Shards from before
+checksums (no sum file) are still used when every vector is finite and non-zero. Vectors are then
+memory-mapped, so a large cache costs page cache, not heap.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
 import os
 import tempfile
 import threading
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,15 +29,23 @@ from typing import Sequence
 
 import numpy as np
 
-from embedlab.embedder import Progress, check_texts, l2_normalize
+from embedlab.embedder import Progress, check_finite, check_texts, l2_normalize
 
 log = logging.getLogger(__name__)
 
 MAX_SHARDS = 32  # above this, a write merges the shards so lookups stay cheap
+DAMAGED = "damaged"  # where shards that fail verification are moved, for a look by hand
+# Deleting a shard removes its keys first, so it stops counting before its other files go.
+_SHARD_FILES = (".keys.npy", ".sum", ".vec.npy")
+_STALE_SECONDS = 3600  # a temporary or keyless file this old was left by a killed process
 
 
 def text_hash(text: str) -> bytes:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
+
+
+class DamagedShard(Exception):
+    """A shard whose files are not what was written."""
 
 
 class EmbeddingCache:
@@ -38,6 +53,7 @@ class EmbeddingCache:
         self.root = Path(root)
         self._lock = threading.Lock()
         # key -> {text hash -> (shard name, row)}; key -> shard name -> memory-mapped vectors
+        # (an empty array for a shard that vanished or was damaged: looked at once, then skipped)
         self._index: dict[str, dict[bytes, tuple[str, int]]] = {}
         self._shards: dict[str, dict[str, np.ndarray]] = {}
 
@@ -55,14 +71,13 @@ class EmbeddingCache:
             shard = keys_file.name[: -len(".keys.npy")]
             if shard in shards:
                 continue
+            shards[shard] = np.zeros((0, 0), dtype=np.float32)
             try:
-                hashes = np.load(keys_file)
-                vectors = np.load(folder / f"{shard}.vec.npy", mmap_mode="r")
-                if hashes.ndim != 2 or hashes.shape[1] != 32 or len(hashes) != len(vectors):
-                    raise ValueError("keys and vectors disagree")
-            except (OSError, ValueError, EOFError) as exc:
-                log.warning("Ignoring unreadable cache shard %s: %s", keys_file, exc)
-                shards[shard] = np.zeros((0, 0), dtype=np.float32)
+                hashes, vectors = _load_shard(folder, shard)
+            except FileNotFoundError:
+                continue  # merged away by another process meanwhile; its vectors are in the merged shard
+            except DamagedShard as exc:
+                _move_aside(folder, shard, str(exc))
                 continue
             shards[shard] = vectors
             for row, h in enumerate(hashes):
@@ -84,13 +99,11 @@ class EmbeddingCache:
             return
         if len(hashes) != len(vectors):
             raise ValueError(f"{len(hashes)} hashes but {len(vectors)} vectors.")
+        if not np.isfinite(vectors).all():
+            raise ValueError("Refusing to cache vectors with NaN or infinite values.")
         folder = self._dir(key)
         folder.mkdir(parents=True, exist_ok=True)
-        shard = uuid.uuid4().hex
-        keys = np.frombuffer(b"".join(hashes), dtype=np.uint8).reshape(len(hashes), 32)
-        # Vectors first, keys last: a shard counts only once its keys file exists.
-        _atomic_save(folder / f"{shard}.vec.npy", np.ascontiguousarray(vectors, dtype=np.float32))
-        _atomic_save(folder / f"{shard}.keys.npy", keys)
+        _write_shard(folder, b"".join(hashes), vectors)
         with self._lock:
             self._refresh(key)
             if len(self._shards[key]) > MAX_SHARDS:
@@ -103,22 +116,113 @@ class EmbeddingCache:
             return
         hashes = list(index)
         vectors = np.stack([shards[s][r] for s, r in (index[h] for h in hashes)])
-        merged = uuid.uuid4().hex
-        _atomic_save(folder / f"{merged}.vec.npy", vectors.astype(np.float32))
-        _atomic_save(folder / f"{merged}.keys.npy", np.frombuffer(b"".join(hashes), np.uint8).reshape(-1, 32))
+        _write_shard(folder, b"".join(hashes), vectors)
         for old in list(shards):
-            for suffix in (".keys.npy", ".vec.npy"):
+            for suffix in _SHARD_FILES:
                 (folder / f"{old}{suffix}").unlink(missing_ok=True)
+        _sweep(folder)
         self._index.pop(key)
         self._shards.pop(key)
         self._refresh(key)
 
 
-def _atomic_save(path: Path, array: np.ndarray) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npy", dir=path.parent)
+def _write_shard(folder: Path, hashes: bytes, vectors: np.ndarray) -> None:
+    """Vectors, checksum, then keys: a shard counts only once its keys file exists, and by then
+    its checksum does too."""
+    shard = uuid.uuid4().hex
+    keys = np.frombuffer(hashes, dtype=np.uint8).reshape(-1, 32)
+    vec_bytes = _npy_bytes(np.ascontiguousarray(vectors, dtype=np.float32))
+    keys_bytes = _npy_bytes(keys)
+    digest = hashlib.blake2b(keys_bytes)
+    digest.update(vec_bytes)
+    _atomic_write(folder / f"{shard}.vec.npy", vec_bytes)
+    _atomic_write(folder / f"{shard}.sum", digest.hexdigest().encode())
+    _atomic_write(folder / f"{shard}.keys.npy", keys_bytes)
+
+
+def _load_shard(folder: Path, shard: str) -> tuple[np.ndarray, np.ndarray]:
+    """(text hashes, memory-mapped vectors) of a verified shard. FileNotFoundError if it vanished
+    meanwhile; DamagedShard if its bytes are not what was written."""
+    # The checksum is read first: a shard being deleted loses its keys before its checksum, so a
+    # missing checksum with the keys still there means a shard from before checksums.
+    try:
+        expected = (folder / f"{shard}.sum").read_text(encoding="ascii", errors="replace").strip()
+    except FileNotFoundError:
+        expected = None
+    keys_bytes = (folder / f"{shard}.keys.npy").read_bytes()
+    vec_file = folder / f"{shard}.vec.npy"
+    if expected is not None:
+        with vec_file.open("rb") as fh:
+            digest = hashlib.blake2b(keys_bytes)
+            while chunk := fh.read(1 << 20):
+                digest.update(chunk)
+        if digest.hexdigest() != expected:
+            raise DamagedShard("its checksum does not match")
+    try:
+        hashes = np.load(io.BytesIO(keys_bytes))
+        vectors = np.load(vec_file, mmap_mode="r")
+    except (ValueError, EOFError, OSError) as exc:
+        if isinstance(exc, FileNotFoundError):
+            raise
+        raise DamagedShard(f"unreadable: {exc}") from None
+    if hashes.dtype != np.uint8 or hashes.ndim != 2 or hashes.shape[1] != 32 or vectors.ndim != 2 \
+            or len(hashes) != len(vectors) or vectors.dtype != np.float32:
+        raise DamagedShard("its keys and vectors disagree")
+    if expected is None:
+        _check_unverified(vectors)
+    return hashes, vectors
+
+
+def _check_unverified(vectors: np.ndarray) -> None:
+    """A shard without a checksum: finite, non-zero rows or nothing (a real pooled vector is never
+    all zeros; a zeroed file is)."""
+    for start in range(0, len(vectors), 65536):
+        part = np.asarray(vectors[start:start + 65536])
+        if not np.isfinite(part).all() or not part.any(axis=1).all():
+            raise DamagedShard("it has no checksum and holds NaN, infinite or all-zero vectors")
+
+
+def _move_aside(folder: Path, shard: str, reason: str) -> None:
+    aside = folder / DAMAGED
+    aside.mkdir(exist_ok=True)
+    for suffix in _SHARD_FILES:  # keys first: the shard stops counting for every process at once
+        try:
+            os.replace(folder / f"{shard}{suffix}", aside / f"{shard}{suffix}")
+        except FileNotFoundError:
+            pass  # another process moved it first
+    log.warning("Embedding cache shard %s was damaged (%s); moved to %s. Its texts will be encoded again.",
+                folder / shard, reason, aside)
+
+
+def _sweep(folder: Path) -> None:
+    """Remove what killed processes left: temporary files, and vector/checksum files whose keys
+    file was never written. Only old ones: a young one may be a write in progress."""
+    cutoff = time.time() - _STALE_SECONDS
+    keyed = {p.name[: -len(".keys.npy")] for p in folder.glob("*.keys.npy")}
+    for path in folder.iterdir():
+        shard = path.name.split(".", 1)[0]
+        leftover = path.name.startswith(".tmp-") or (path.suffix in (".npy", ".sum") and shard not in keyed)
+        try:
+            if path.is_file() and leftover and path.stat().st_mtime < cutoff:
+                path.unlink()
+        except FileNotFoundError:
+            pass
+
+
+def _npy_bytes(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, array)
+    return buffer.getvalue()
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    """Temporary file, synced, renamed: after a crash the file is whole or absent, not zeroed."""
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=path.suffix, dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
-            np.save(fh, array)
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -176,10 +280,9 @@ class CachedEmbedder:
             part = missing[start:start + self.save_every]
             done_before = offset + start
             relay = (lambda done, _total, base=done_before: progress(base + done, len(texts))) if progress else None
-            fresh = self.inner.encode(
-                [texts[first_of[h]] for h in part],
-                role=role, batch_size=batch_size, progress=relay, normalize=False,
-            )
+            part_texts = [texts[first_of[h]] for h in part]
+            fresh = self.inner.encode(part_texts, role=role, batch_size=batch_size, progress=relay, normalize=False)
+            check_finite(fresh, model=self.inner.name, texts=part_texts)  # before it is cached
             self.cache.put(key, part, fresh)
             found.update(zip(part, fresh))
         self.last_stats = CacheStats(len(texts), len(first_of), len(first_of) - len(missing), len(missing))

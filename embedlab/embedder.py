@@ -6,7 +6,7 @@ from typing import Callable, Protocol, Sequence, runtime_checkable
 
 import numpy as np
 
-from embedlab.errors import OptionError
+from embedlab.errors import ModelLoadError, OptionError
 
 Progress = Callable[[int, int], None]
 """``progress(done, total)``: called as texts are encoded, so a UI can draw a bar."""
@@ -38,6 +38,20 @@ class Embedder(Protocol):
 def l2_normalize(vectors: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     return (vectors / np.maximum(norms, 1e-12)).astype(np.float32, copy=False)
+
+
+def check_finite(vectors: np.ndarray, *, model: str, texts: Sequence[str]) -> np.ndarray:
+    """``vectors`` unchanged if every value is a number; a model that gave NaN or infinity is broken
+    (damaged weights, an overflow in its precision), and such a vector would poison every result."""
+    bad = np.flatnonzero(~np.isfinite(vectors).all(axis=1)) if len(vectors) else []
+    if len(bad):
+        first = texts[bad[0]]
+        shown = first if len(first) <= 60 else first[:57] + "..."
+        raise ModelLoadError(
+            f"Model {model!r} gave NaN or infinite values for {len(bad)} of {len(vectors)} texts "
+            f"(the first: {shown!r}). Its weights may be damaged: prepare or download it again, "
+            "or use another model.")
+    return vectors
 
 
 def check_texts(texts: Sequence[str]) -> list[str]:

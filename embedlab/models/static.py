@@ -10,7 +10,13 @@ from typing import Sequence
 
 import numpy as np
 
-from embedlab.embedder import ENCODE_FORMAT_VERSION, Progress, check_texts, l2_normalize
+from embedlab.embedder import (
+    ENCODE_FORMAT_VERSION,
+    Progress,
+    check_finite,
+    check_texts,
+    l2_normalize,
+)
 from embedlab.errors import ModelLoadError
 from embedlab.models.assets import file_fingerprint
 from embedlab.models.spec import ModelSpec
@@ -55,6 +61,7 @@ class StaticEmbedder:
             out[start : start + len(chunk)] = self.inference.embed(chunk, norm=False, batch_size=64)
             if progress:
                 progress(start + len(chunk), len(texts))
+        check_finite(out, model=self.name, texts=texts)
         return l2_normalize(out) if normalize else out
 
 

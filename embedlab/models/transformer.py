@@ -14,6 +14,7 @@ import torch
 from embedlab.embedder import (
     ENCODE_FORMAT_VERSION,
     Progress,
+    check_finite,
     check_texts,
     l2_normalize,
     length_sorted_batches,
@@ -128,6 +129,7 @@ class TransformerEmbedder:
             done += len(idx)
             if progress:
                 progress(done, len(texts))
+        check_finite(out, model=self.name, texts=texts)
         return l2_normalize(out) if normalize else out
 
 

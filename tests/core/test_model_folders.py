@@ -98,3 +98,56 @@ def test_one_malformed_finetuned_model_never_hides_the_others(tmp_home, text, ca
     assert main(["models"]) == 0
     out = capsys.readouterr()
     assert "good" in out.out and "warning:" in out.err and SPEC_FILE in out.err
+
+
+# -- a model whose weights are broken gives NaN: an error, never such a vector --------------------
+
+class _NanBackbone:
+    """Stands in for a transformers model whose weights hold NaN."""
+
+    class config:
+        hidden_size, max_position_embeddings = 4, 32
+
+    def eval(self):
+        return self
+
+    def forward(self, input_ids, attention_mask):
+        import torch
+
+        hidden = torch.ones((*input_ids.shape, 4))
+        hidden[0] = float("nan")  # the first (longest) text of the batch
+        return type("Out", (), {"last_hidden_state": hidden})()
+
+    __call__ = forward
+
+
+class _Tokenizer:
+    pad_token_id, eos_token_id = 0, 1
+
+    def __call__(self, texts, **_):
+        return {"input_ids": [[2] * (len(t) + 1) for t in texts]}
+
+
+def test_a_transformer_giving_nan_raises_a_clear_error():
+    from embedlab.models.catalog import CATALOG
+    from embedlab.models.transformer import TransformerEmbedder
+
+    model = TransformerEmbedder(CATALOG["minilm"], _NanBackbone(), _Tokenizer(), fingerprint="f")
+    with pytest.raises(ModelLoadError, match=r"'minilm' gave NaN or infinite values for 1 of 2 texts.*'longer'"):
+        model.encode(["a", "longer"])
+
+
+def test_a_static_model_giving_inf_raises_a_clear_error():
+    import numpy as np
+
+    from embedlab.models.catalog import CATALOG
+    from embedlab.models.static import StaticEmbedder
+
+    class Inference:
+        embedding = np.zeros((10, 3))
+
+        def embed(self, texts, **_):
+            return np.array([[np.inf if t == "x" else 1.0] * 3 for t in texts])
+
+    with pytest.raises(ModelLoadError, match=r"'wordllama' gave NaN or infinite values for 1 of 2.*'x'"):
+        StaticEmbedder(CATALOG["wordllama"], Inference(), fingerprint="f").encode(["ok", "x"])
