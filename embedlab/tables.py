@@ -71,14 +71,19 @@ def _raw_bytes(source: str | Path | bytes | BinaryIO, filename: str | None) -> t
         return source, Path(filename or "upload").name
     if not isinstance(source, (str, Path)):
         return source.read(), Path(filename or getattr(source, "name", None) or "upload").name
-    path = Path(source)
+    return file_bytes(source), Path(filename or source).name
+
+
+def file_bytes(path: str | Path) -> bytes:
+    """The bytes of a user's file; a folder, a missing or an unreadable file is a DataError naming it."""
+    path = Path(path)
     if path.is_dir():
         raise DataError(f"{path} is a folder, not a file: give the path of a CSV, TSV, JSONL, Parquet or "
                         "text file inside it.")
     if not path.exists():
         raise DataError(f"File not found: {path}. Check the path and the file name.")
     try:
-        return path.read_bytes(), Path(filename or path).name
+        return path.read_bytes()
     except PermissionError:
         raise DataError(f"Cannot read {path}: permission denied. Check the file's permissions.") from None
     except OSError as exc:
@@ -88,7 +93,7 @@ def _raw_bytes(source: str | Path | bytes | BinaryIO, filename: str | None) -> t
 def _parse(raw: bytes, fmt: str, name: str) -> pd.DataFrame:
     if fmt == "parquet":
         return pd.read_parquet(io.BytesIO(raw))
-    text = _decode(raw, name)
+    text = decode_text(raw, name)
     if not text.strip():
         raise DataError(f"{name} is empty.")
     if fmt == "txt":
@@ -104,7 +109,7 @@ _BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (code
          (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
 
 
-def _decode(raw: bytes, name: str) -> str:
+def decode_text(raw: bytes, name: str) -> str:
     """UTF-8, or what a byte-order mark says. Anything else is refused, not guessed: Latin-1 decodes
     every byte string, so reading with it would turn a wrongly guessed file into quiet mojibake."""
     for bom, encoding in _BOMS:
@@ -250,9 +255,9 @@ def text_column(df: pd.DataFrame, column: str) -> TextColumn:
     """Texts of ``column``; empty and non-text cells are reported and skipped, never fatal
     unless nothing is left. A column of numbers (or true/false) is refused: it is not text."""
     require_columns(df, [column])
-    values = df[column].tolist()
+    refuse_numbers(df, column)
     texts, rows, empty, non_text = [], [], [], []
-    for pos, value in enumerate(values):
+    for pos, value in enumerate(df[column].tolist()):
         if value is None or (isinstance(value, float) and pd.isna(value)):
             empty.append(pos)
         elif not isinstance(value, str):
@@ -262,17 +267,24 @@ def text_column(df: pd.DataFrame, column: str) -> TextColumn:
         else:
             texts.append(value)
             rows.append(pos)
-    if (texts or non_text) and all(_number_like(values[i]) for i in sorted([*rows, *non_text])):
-        others = [str(c) for c in df.columns if c != column and _holds_text(df[c])]
-        raise DataError(f"Column {column!r} of {_where(df)} holds numbers, not text; "
-                        + (f"pick a text column: {', '.join(others)}." if others else "it has no column of text."))
     if not texts:
         raise DataError(f"Column {column!r} of {_where(df)} has no usable text "
                         f"({len(empty)} empty, {len(non_text)} non-text cells).")
     return TextColumn(texts, rows, empty, non_text)
 
 
-def _number_like(value) -> bool:
+def refuse_numbers(df: pd.DataFrame, column: str) -> None:
+    """A DataError when every non-empty cell of ``column`` is a number or true/false: embedding
+    '3.5' as a text is never what the user meant, and nothing later would notice."""
+    cells = [v for v in df[column].tolist()
+             if not (v is None or (isinstance(v, float) and pd.isna(v)) or (isinstance(v, str) and not v.strip()))]
+    if cells and all(number_like(v) for v in cells):
+        others = [str(c) for c in df.columns if c != column and _holds_text(df[c])]
+        raise DataError(f"Column {column!r} of {_where(df)} holds numbers, not text; "
+                        + (f"pick a text column: {', '.join(others)}." if others else "it has no column of text."))
+
+
+def number_like(value) -> bool:
     """A number or true/false, given as one or as a string (CSV cells are all strings)."""
     if isinstance(value, (bool, int, float, np.number, np.bool_)):
         return True
@@ -289,7 +301,7 @@ def _number_like(value) -> bool:
 
 
 def _holds_text(values: pd.Series) -> bool:
-    return any(isinstance(v, str) and v.strip() and not _number_like(v) for v in values.tolist())
+    return any(isinstance(v, str) and v.strip() and not number_like(v) for v in values.tolist())
 
 
 @dataclass(frozen=True)

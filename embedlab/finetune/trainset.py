@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from embedlab.errors import DataError, OptionError
+from embedlab.tables import refuse_numbers
 
 MIN_ROWS = 10  # enough for a held-out split that says something (at least 2 rows) and a few batches
 ANCHOR_NAMES = ("anchor", "query", "question", "sentence1", "text1", "sentence_a", "title", "premise")
@@ -152,6 +153,9 @@ def _columns(df: pd.DataFrame, *, anchor, positive, negative, score, group) -> _
 
 
 def _read(df: pd.DataFrame, cols: _Columns, name: str) -> TrainSet:
+    for column in (cols.anchor, cols.positive, cols.negative):
+        if column:  # a column of numbers would train on '3.5' as a sentence
+            refuse_numbers(df, column)
     scores = None
     if cols.score:
         values = pd.to_numeric(df[cols.score], errors="coerce")

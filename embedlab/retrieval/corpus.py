@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from embedlab.errors import DataError
-from embedlab.tables import read_table
+from embedlab.tables import decode_text, file_bytes, read_table, refuse_numbers
 
 Qrels = dict[str, dict[str, int]]
 
@@ -68,24 +68,31 @@ class RetrievalData:
                              self.ignore_identical_ids)
 
 
-def _pick(columns: list[str], wanted: tuple[str, ...], what: str, source: str) -> str:
+def _pick(frame: pd.DataFrame, wanted: tuple[str, ...], what: str, source: str) -> str:
+    columns = [str(c) for c in frame.columns]
     lower = {c.lower(): c for c in columns}
     for name in wanted:
         if name in lower:
             return lower[name]
-    raise DataError(f"{source}: no {what} column; expected one of {', '.join(wanted)} (found {', '.join(columns)}).")
+    where = f" in {frame.attrs['source']}" if frame.attrs.get("source") else ""
+    raise DataError(f"{source}: no {what} column; expected one of {', '.join(wanted)} "
+                    f"(found {', '.join(columns)}{where}).")
 
 
 def _as_table(source, name: str) -> pd.DataFrame:
     if isinstance(source, pd.DataFrame):
         return source
     if isinstance(source, (str, Path)):
-        path = Path(source)
-        if not path.is_file():
-            raise DataError(f"{name} file not found: {path}")
-        return read_table(path.read_bytes(), filename=path.name)
+        return read_table(_existing(source, name))  # a folder or an unreadable file: an error naming it
     filename, content = source  # (filename, bytes) from an upload
     return read_table(content, filename=filename)
+
+
+def _existing(path: str | Path, name: str) -> Path:
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"{name} file not found: {path}")
+    return path
 
 
 def _ids(frame: pd.DataFrame, column: str, what: str) -> list[str]:
@@ -101,45 +108,37 @@ def _ids(frame: pd.DataFrame, column: str, what: str) -> list[str]:
 def read_corpus(source) -> tuple[list[str], list[str], list[str]]:
     frame = _as_table(source, "Corpus")
     cols = list(frame.columns)
-    id_col = _pick(cols, ("_id", "id", "doc_id", "docid", "corpus-id", "corpus_id"), "id", "Corpus")
-    text_col = _pick(cols, TEXT_COLUMNS, "text", "Corpus")
+    id_col = _pick(frame, ("_id", "id", "doc_id", "docid", "corpus-id", "corpus_id"), "id", "Corpus")
+    text_col = _pick(frame, TEXT_COLUMNS, "text", "Corpus")
     title_col = next((c for c in cols if c.lower() == "title"), None)
     ids = _ids(frame, id_col, "Corpus")
     bodies = frame[text_col].fillna("").astype(str).tolist()
     titles = frame[title_col].fillna("").astype(str).tolist() if title_col else [""] * len(ids)
     if not any(t.strip() or b.strip() for t, b in zip(titles, bodies)):
         raise DataError("Corpus: every document is empty.")
+    if not any(t.strip() for t in titles):  # the bodies alone are the documents: they must be text
+        refuse_numbers(frame, text_col)
     return ids, titles, bodies
 
 
 def read_queries(source) -> tuple[list[str], list[str]]:
     frame = _as_table(source, "Queries")
-    cols = list(frame.columns)
-    id_col = _pick(cols, ("_id", "id", "query-id", "query_id", "qid"), "id", "Queries")
-    text_col = _pick(cols, ("text", "query", "question", "title"), "text", "Queries")
+    id_col = _pick(frame, ("_id", "id", "query-id", "query_id", "qid"), "id", "Queries")
+    text_col = _pick(frame, ("text", "query", "question", "title"), "text", "Queries")
     return _ids(frame, id_col, "Queries"), frame[text_col].fillna("").astype(str).tolist()
 
 
 def read_qrels(source) -> Qrels:
     """BEIR TSV (header query-id, corpus-id, score), CSV equivalents, or TREC's 4 columns without header."""
-    if isinstance(source, (str, Path)) and Path(source).is_file():
-        raw, filename = Path(source).read_bytes(), Path(source).name
-    elif isinstance(source, tuple):
-        filename, raw = source
+    if isinstance(source, pd.DataFrame):
+        frame = source
     else:
-        frame = _as_table(source, "Qrels")
-        raw, filename = None, "qrels"
-    if raw is not None:
-        first = raw.decode("utf-8", errors="replace").lstrip().split("\n", 1)[0]
-        fields = first.replace("\t", " ").replace(",", " ").split()
-        if len(fields) == 4 and not any(f.lower() in ("query-id", "qid", "query_id") for f in fields):
-            frame = pd.read_csv(io.BytesIO(raw), sep=r"\s+", header=None, names=["query-id", "iter", "corpus-id", "score"],
-                                dtype=str)
-        else:
-            frame = read_table(raw, filename=filename if not filename.endswith(".txt") else filename[:-4] + ".tsv")
+        filename, raw = source if isinstance(source, tuple) else (Path(source).name,
+                                                                 file_bytes(_existing(source, "Qrels")))
+        frame = _qrels_frame(raw, filename)
     cols = list(frame.columns)
-    q_col = _pick(cols, ("query-id", "query_id", "qid", "query"), "query id", "Qrels")
-    d_col = _pick(cols, ("corpus-id", "corpus_id", "doc-id", "doc_id", "docid", "doc"), "document id", "Qrels")
+    q_col = _pick(frame, ("query-id", "query_id", "qid", "query"), "query id", "Qrels")
+    d_col = _pick(frame, ("corpus-id", "corpus_id", "doc-id", "doc_id", "docid", "doc"), "document id", "Qrels")
     s_col = next((c for c in cols if c.lower() in ("score", "relevance", "rel", "label")), None)
     qrels: Qrels = {}
     for row in frame.itertuples(index=False):
@@ -153,6 +152,22 @@ def read_qrels(source) -> Qrels:
     if not qrels:
         raise DataError("Qrels: the file has no judgements.")
     return qrels
+
+
+def _qrels_frame(raw: bytes, filename: str) -> pd.DataFrame:
+    """TREC's four whitespace-separated columns without a header, or a table with one."""
+    text = decode_text(raw, Path(filename).name)  # not UTF-8: refused with the file's name, never guessed
+    first = text.lstrip().split("\n", 1)[0]
+    fields = first.replace("\t", " ").replace(",", " ").split()
+    if len(fields) == 4 and not any(f.lower() in ("query-id", "qid", "query_id") for f in fields):
+        try:
+            frame = pd.read_csv(io.StringIO(text), sep=r"\s+", header=None, dtype=str,
+                                names=["query-id", "iter", "corpus-id", "score"])
+        except (ValueError, pd.errors.ParserError) as exc:
+            raise DataError(f"Could not read {Path(filename).name} as TREC qrels: {str(exc).strip()[:200]}") from None
+        frame.attrs["source"] = Path(filename).name
+        return frame
+    return read_table(raw, filename=filename, fmt="tsv" if filename.lower().endswith(".txt") else None)
 
 
 def assemble(name: str, corpus, queries, qrels, *, ignore_identical_ids: bool = False) -> RetrievalData:

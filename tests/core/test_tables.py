@@ -190,3 +190,28 @@ def test_a_malformed_jsonl_line_is_named():
 def test_every_reading_error_names_the_file(content, name):
     with pytest.raises(DataError, match=name.replace(".", r"\.")):
         read_table(content, filename=name)
+
+
+# -- the readers built on read_table: retrieval files and training pairs --------------------------
+def test_retrieval_files_name_the_file_and_refuse_numbers_and_latin1(tmp_path):
+    from embedlab.retrieval.corpus import read_corpus, read_qrels
+
+    (tmp_path / "corpus").mkdir()
+    with pytest.raises(DataError, match=r"corpus is a folder"):
+        read_corpus(tmp_path / "corpus")
+    with pytest.raises(DataError, match=r"no text column.*found id, body2 in c\.csv"):
+        read_corpus(("c.csv", b"id,body2\n1,x\n"))
+    with pytest.raises(DataError, match=r"'text' of c\.csv holds numbers"):
+        read_corpus(("c.csv", b"id,text,title\n1,2.5,\n2,3,\n"))
+    with pytest.raises(DataError, match=r"q\.txt.*save it as UTF-8"):
+        read_qrels(("q.txt", "q1 0 caf\xe9 1\n".encode("latin-1")))
+    assert read_qrels(("q.txt", b"q1 0 d1 1\nq1 0 d2 0\n")) == {"q1": {"d1": 1, "d2": 0}}
+
+
+def test_training_columns_of_numbers_are_refused():
+    from embedlab.finetune.trainset import from_table
+
+    df = pd.DataFrame({"anchor": [str(i) for i in range(12)], "positive": [f"text {i}" for i in range(12)]})
+    df.attrs["source"] = "pairs.csv"
+    with pytest.raises(DataError, match=r"'anchor' of pairs\.csv holds numbers, not text"):
+        from_table(df)
