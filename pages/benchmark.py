@@ -65,10 +65,13 @@ def tasks_section() -> tuple[list[str], list[bench.Task]]:
 
 def uploaded_table(kept: tuple[str, bytes]) -> pd.DataFrame | None:
     try:
-        return read_table(kept[1], filename=kept[0])
-    except EmbedlabError as exc:
-        st.error(f"Could not read {kept[0]}: {exc}")
+        table = read_table(kept[1], filename=kept[0])
+    except EmbedlabError as exc:  # the message names the file and says what to do
+        st.error(str(exc))
         return None
+    for note in table.attrs.get("notes", []):  # e.g. a ';'-separated .csv
+        st.caption(note)
+    return table
 
 
 def add_task_form(table: pd.DataFrame, kind: str, *, default_name: str) -> None:

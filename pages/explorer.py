@@ -58,19 +58,22 @@ def uploaded_table() -> pd.DataFrame:
     upload = st.file_uploader("CSV, TSV, JSONL, Parquet, or plain text (one document per line); up to 100,000 rows",
                               type=["csv", "tsv", "jsonl", "json", "parquet", "txt"], key=state.EXP_UPLOAD)
     if upload is not None:
-        try:
-            table = read_table(upload.getvalue(), filename=upload.name)
-        except EmbedlabError as exc:  # the earlier good upload and results are kept
-            st.error(f"Could not use {upload.name}: {exc}")
-            st.stop()
-        st.session_state[state.EXP_FILE] = (upload.name, upload.getvalue())
-        return table
-    if st.session_state.get(state.EXP_FILE):
+        file_name, file_bytes = upload.name, upload.getvalue()
+    elif st.session_state.get(state.EXP_FILE):
         file_name, file_bytes = st.session_state[state.EXP_FILE]
         st.caption(f"Using **{file_name}**, uploaded earlier in this session.")
-        return read_table(file_bytes, filename=file_name)
-    st.info("Upload a file to explore it, or pick the bundled BBC News corpus.")
-    st.stop()
+    else:
+        st.info("Upload a file to explore it, or pick the bundled BBC News corpus.")
+        st.stop()
+    try:
+        table = read_table(file_bytes, filename=file_name)
+    except EmbedlabError as exc:  # a bad new upload leaves the earlier good one and its results in place
+        st.error(f"Could not use {file_name}: {exc}")
+        st.stop()
+    st.session_state[state.EXP_FILE] = (file_name, file_bytes)
+    for note in table.attrs.get("notes", []):  # e.g. a ';'-separated .csv
+        st.caption(note)
+    return table
 
 
 def column_choices(columns: list[str]) -> tuple[str, str | None, str | None]:

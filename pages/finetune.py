@@ -121,8 +121,8 @@ def uploaded_data() -> TrainSet:
         st.stop()
     try:
         table = upload_table(*kept)
-    except EmbedlabError as exc:
-        st.error(f"Could not read {kept[0]}: {exc}")
+    except EmbedlabError as exc:  # the message names the file and says what to do
+        st.error(str(exc))
         st.stop()
     cols = list(table.columns)
     picks = {}
