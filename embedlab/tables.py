@@ -164,7 +164,8 @@ def _jsonl_problem(text: str) -> str | None:
                 whole = None
             if isinstance(whole, dict):
                 return "it is one JSON object over several lines; JSONL needs one object per line."
-            return f"line {number} is not valid JSON ({exc.msg}, column {exc.colno}). Each line must be one object."
+            where = f"column {exc.colno}" if exc.msg.endswith(" at") else f"at column {exc.colno}"
+            return f"line {number} is not valid JSON ({exc.msg} {where}). Each line must be one object."
         if not isinstance(value, dict):
             return (f"line {number} is not a JSON object but a {type(value).__name__}. "
                     'Each line must be one object, e.g. {"text": "..."}.')
@@ -280,8 +281,8 @@ def refuse_numbers(df: pd.DataFrame, column: str) -> None:
              if not (v is None or (isinstance(v, float) and pd.isna(v)) or (isinstance(v, str) and not v.strip()))]
     if cells and all(number_like(v) for v in cells):
         others = [str(c) for c in df.columns if c != column and _holds_text(df[c])]
-        raise DataError(f"Column {column!r} of {_where(df)} holds numbers, not text; "
-                        + (f"pick a text column: {', '.join(others)}." if others else "it has no column of text."))
+        pick = f"pick a text column: {', '.join(others)}." if others else f"{_where(df)} has no column of text."
+        raise DataError(f"Column {column!r} of {_where(df)} holds numbers, not text; {pick}")
 
 
 def number_like(value) -> bool:

@@ -47,7 +47,7 @@ def test_explorer():
     at = open_view("explorer", exp_source="Upload a file", exp_file=("empty.csv", b""))
     check(at, "exp_file", [*COMMON, duplicated(["text", "label"]), numbers(["text", "label"], "text"),
                            ("ids.csv", table(["id", "price"], lambda i: [str(i), str(i / 2)]),
-                            "'id' of ids.csv holds numbers, not text; it has no column of text")])
+                            "'id' of ids.csv holds numbers, not text; ids.csv has no column of text")])
 
 
 def test_retrieval():
