@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 from pathlib import Path
 
 import platformdirs
+
+from embedlab.jsonio import dumps
 
 ENV_HOME = "EMBEDLAB_HOME"
 
@@ -39,7 +40,7 @@ def atomic_write_json(path: Path, data, *, indent: int | None = None) -> None:
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=indent)
+            fh.write(dumps(data, indent=indent))
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

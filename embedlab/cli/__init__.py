@@ -38,6 +38,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+EXIT_INTERRUPTED = 130  # the shell's convention for a process ended by Ctrl-C (128 + SIGINT)
+
+# What to do about the operating-system faults a user meets, by errno name.
+_OS_ADVICE = {
+    "ENOSPC": "the disk is full: free some space, or set EMBEDLAB_HOME to a folder on another disk",
+    "EFBIG": "the file grew past the size allowed here: free space or raise the limit",
+    "EROFS": "that file system is read-only: set EMBEDLAB_HOME (data) or the output to a writable folder",
+    "EACCES": "permission denied: check the file's permissions, or pick another location",
+    "EPERM": "permission denied: check the file's permissions, or pick another location",
+    "EISDIR": "that is a folder: give a file",
+    "ENOTDIR": "a part of that path is a file, not a folder",
+    "ENOENT": "no such file or folder",
+}
+
+
+def describe_os_error(exc: OSError) -> str:
+    import errno
+
+    where = " -> ".join(str(f) for f in (exc.filename, exc.filename2) if f) or "(unknown file)"
+    advice = _OS_ADVICE.get(errno.errorcode.get(exc.errno or 0, ""), exc.strerror or str(exc))
+    return f"{where}: {advice}."
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -47,6 +70,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except EmbedlabError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except ValueError as exc:  # invalid option values raised by the core (pooling, batch size...)
-        print(f"error: {exc}", file=sys.stderr)
+    except OSError as exc:  # the machine, not embedlab: disk full, read-only folder, permissions
+        print(f"error: {describe_os_error(exc)}", file=sys.stderr)
         return EXIT_USAGE
+    except KeyboardInterrupt:
+        # Outputs are written atomically and fine-tunes publish only when complete, so stopping here
+        # leaves no partial file; the embedding cache keeps what was already encoded.
+        print("error: interrupted; nothing was written (texts already embedded stay in the cache).",
+              file=sys.stderr)
+        return EXIT_INTERRUPTED

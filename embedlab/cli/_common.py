@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 EXIT_USAGE = 2
@@ -22,14 +21,25 @@ def progress(label: str):
 
 
 def print_json(data) -> None:
-    print(json.dumps(data, indent=2, default=float))
+    from embedlab.jsonio import dumps
+
+    print(dumps(data))
+
+
+def read_input(path: str):
+    """``read_table(path)``, saying on stderr what reading had to decide (e.g. the delimiter it used)."""
+    from embedlab.tables import read_table
+
+    table = read_table(path)
+    for note in table.attrs.get("notes", []):
+        print(f"note: {note}", file=sys.stderr)
+    return table
 
 
 def corpus(path: str):
     from embedlab.bundled import bbc_news
-    from embedlab.tables import read_table
 
-    return bbc_news() if path == "bbc" else read_table(path)
+    return bbc_news() if path == "bbc" else read_input(path)
 
 
 def bench_progress():
@@ -53,3 +63,23 @@ def labelled_data_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--text-column", default="text")
     p.add_argument("--label-column", default="label")
     p.add_argument("--seed", type=int, default=42)
+
+
+def positive_int(text: str) -> int:
+    """argparse type: a whole number >= 1 (argparse then reports a bad value as a usage error, exit 2)."""
+    return _int_at_least(text, 1)
+
+
+def nonnegative_int(text: str) -> int:
+    """argparse type: a whole number >= 0."""
+    return _int_at_least(text, 0)
+
+
+def _int_at_least(text: str, low: int) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < low:
+        raise argparse.ArgumentTypeError(f"must be at least {low}, got {value}")
+    return value

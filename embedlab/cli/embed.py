@@ -4,36 +4,33 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-import numpy as np
-
-from embedlab.cli._common import progress
-from embedlab.errors import DataError
+from embedlab.cli._common import positive_int, progress, read_input
 from embedlab.models.spec import ROLES
+
+SUFFIXES = (".npy", ".parquet")
 
 
 def cmd_embed(args: argparse.Namespace) -> int:
     from embedlab.models import load_model
-    from embedlab.tables import read_table, text_column
+    from embedlab.outputs import check_output, check_vector_column, write_vectors
+    from embedlab.tables import text_column
 
-    out = Path(args.output)
-    if out.suffix not in (".npy", ".parquet"):
-        raise DataError(f"--output must end in .npy or .parquet, got {out.name!r}.")
-    df = read_table(args.input)
+    # 1. Everything the user typed is checked before the model loads.
+    out = check_output(args.output, suffixes=SUFFIXES)
+    df = read_input(args.input)
     column = text_column(df, args.text_column)
+    if out.suffix == ".parquet":
+        check_vector_column(df, args.input)
     if column.report:
         print(f"warning: {column.report} Output rows follow the kept rows.", file=sys.stderr)
+    # 2. Encode (the embedding cache keeps what is done if this is interrupted), 3. write atomically.
     model = load_model(args.model)
     vectors = model.encode(column.texts, role=args.role, batch_size=args.batch_size,
                            progress=progress(f"embedding with {model.name}"))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if out.suffix == ".npy":
-        np.save(out, vectors)
-    else:
-        kept = df.iloc[column.rows].reset_index(drop=True)
-        kept["embedding"] = list(vectors)
-        kept.to_parquet(out, index=False)
+    kept = df.iloc[column.rows].reset_index(drop=True) if out.suffix == ".parquet" else None
+    for note in write_vectors(out, vectors, kept):
+        print(f"note: {note}", file=sys.stderr)
     print(f"wrote {vectors.shape[0]} x {vectors.shape[1]} embeddings from {model.name} to {out}")
     return 0
 
@@ -45,5 +42,5 @@ def register(sub) -> None:
     p.add_argument("--text-column", default="text")
     p.add_argument("--output", required=True, help="OUT.npy or OUT.parquet")
     p.add_argument("--role", choices=ROLES, default=ROLES[0])
-    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--batch-size", type=positive_int, default=32)
     p.set_defaults(func=cmd_embed)

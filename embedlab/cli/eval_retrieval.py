@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from embedlab.cli._common import bench_progress, print_json
+from embedlab.cli._common import bench_progress, nonnegative_int, print_json
 from embedlab.errors import DataError
 from embedlab.retrieval.pipeline import RERANK_DEPTH, TOP_K, RetrievalPlan
 
@@ -93,7 +93,8 @@ def register(tasks) -> None:
     p.add_argument("--ignore-identical-ids", choices=tuple(IGNORE_IDENTICAL_IDS), default="auto",
                    help="drop a result whose id equals the query id before scoring; auto = as mteb does for the "
                         "BEIR folder's name (ArguAna, Quora, FiQA, FEVER, MSMARCO)")
-    p.add_argument("--max-queries", type=int, help="evaluate a seeded random subset of the queries")
+    p.add_argument("--max-queries", type=nonnegative_int,
+                   help="evaluate a seeded random subset of this many queries (0 = all)")
     p.add_argument("--per-query", action="store_true", help="with --json: every query's metrics")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_eval_retrieval)

@@ -10,8 +10,10 @@ from pathlib import Path
 from embedlab.cli._common import (
     corpus,
     labelled_data_args,
+    positive_int,
     print_json,
     progress,
+    read_input,
     result_args,
 )
 from embedlab.errors import OptionError
@@ -28,15 +30,12 @@ def _warn(report: str) -> None:
 
 def cmd_eval_sts(args: argparse.Namespace) -> int:
     from embedlab.bundled import lee_sts
-    from embedlab.evaluation._checks import positive_int
     from embedlab.evaluation.bench.from_table import sts_pairs
     from embedlab.evaluation.sts import evaluate_sts
     from embedlab.models import load_model
-    from embedlab.tables import read_table
 
-    pairs = lee_sts() if args.data == "lee" else sts_pairs(read_table(args.data), args.col1, args.col2,
+    pairs = lee_sts() if args.data == "lee" else sts_pairs(read_input(args.data), args.col1, args.col2,
                                                            args.score, name=Path(args.data).name)
-    positive_int(args.batch_size, "--batch-size")  # before the model loads
     model = load_model(args.model)
     start = time.perf_counter()
     result = evaluate_sts(model, pairs.sentences1, pairs.sentences2, pairs.scores,
@@ -132,9 +131,8 @@ def cmd_eval_classification(args: argparse.Namespace) -> int:
 
 
 def cmd_eval_pair_classification(args: argparse.Namespace) -> int:
-    from embedlab.tables import read_table
 
-    built = _table_task(read_table(args.data), "pair-classification", f"pair-classification:{_data_name(args.data)}",
+    built = _table_task(read_input(args.data), "pair-classification", f"pair-classification:{_data_name(args.data)}",
                         {"sentence1": args.col1, "sentence2": args.col2, "label": args.label})
     record = _run_eval_task(args, built.task)
     m = _report(args, record, "Pair classification")
@@ -178,7 +176,7 @@ def register(tasks) -> None:
     p.add_argument("--col1", default="sentence1")
     p.add_argument("--col2", default="sentence2")
     p.add_argument("--score", default="score")
-    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--batch-size", type=positive_int, default=32)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_eval_sts)
 

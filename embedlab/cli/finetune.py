@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from embedlab.cli._common import print_json
+from embedlab.cli._common import print_json, read_input
 from embedlab.finetune import config as opts
 from embedlab.finetune.job import Monitor, run_finetune
 from embedlab.finetune.saved import check_name_free
@@ -62,11 +62,10 @@ def _config(args: argparse.Namespace):
 
 def _data(args: argparse.Namespace):
     from embedlab.finetune.trainset import bbc_triplets, from_table
-    from embedlab.tables import read_table
 
     if args.data == "bbc":
         return bbc_triplets(args.max_rows or opts.BBC_ROWS, seed=args.seed)
-    return from_table(read_table(args.data), anchor=args.anchor_column, positive=args.positive_column,
+    return from_table(read_input(args.data), anchor=args.anchor_column, positive=args.positive_column,
                       negative=args.negative_column, score=args.score_column, name=Path(args.data).name)
 
 

@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import json
 import shutil
 import threading
 import time
 import traceback
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,8 +24,15 @@ import numpy as np
 from embedlab.errors import DataError, EmbedlabError
 from embedlab.finetune.config import FinetuneConfig
 from embedlab.finetune.evaluate import Evaluation, comparison, evaluate
-from embedlab.finetune.saved import RECORD_FILE, check_name_free, target_folder
+from embedlab.finetune.saved import (
+    RECORD_FILE,
+    check_name_free,
+    sweep_stale_temp,
+    target_folder,
+    temp_folder,
+)
 from embedlab.finetune.trainset import TrainSet, check, mine_negatives, split
+from embedlab.jsonio import dumps
 
 __all__ = ["RECORD_FILE", "FinetuneJob", "FinetuneResult", "Monitor", "check_setup", "prepare", "run_finetune",
            "trainable_models", "why_not_trainable"]
@@ -171,6 +176,7 @@ def run_finetune(config: FinetuneConfig, data: TrainSet, name: str, monitor: Mon
     from embedlab.models import load_model
 
     monitor = monitor or Monitor()
+    sweep_stale_temp()  # leftovers of runs that were killed
     # 1. refuse what can be refused before loading anything: the name, the base, the data
     name = check_name_free(name, config.kind)
     spec = check_setup(config, data)
@@ -189,7 +195,7 @@ def run_finetune(config: FinetuneConfig, data: TrainSet, name: str, monitor: Mon
 
     # 3. train into a hidden folder, measure the result, publish it under its name
     final = target_folder(name, config.kind)
-    tmp = final.parent / f".tmp-{name}-{uuid.uuid4().hex[:8]}"
+    tmp = temp_folder(final)
     result = FinetuneResult(name, config.kind, config, final, len(train), len(held), 0.0, False, before, None,
                             tuple(data.notes), tuple(notes))
     try:
@@ -257,7 +263,7 @@ def _measure_and_publish(result: FinetuneResult, spec, base, held: TrainSet, dat
     # 2. the record of the run, and the spec that puts an embedder in the zoo
     record = {**result.to_dict(), "base": config.model, "data": data.name, "losses": list(result.losses),
               "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
-    (tmp / RECORD_FILE).write_text(json.dumps(record, indent=2, default=float))
+    (tmp / RECORD_FILE).write_text(dumps(record))
     if new_spec is not None:
         new_spec = dataclasses.replace(new_spec, extra={**new_spec.extra, "before": result.before.scores,
                                                         "after": after.scores})

@@ -7,14 +7,24 @@ each folder carries ``training.json``, the record of its run.
 from __future__ import annotations
 
 import json
+import logging
+import os
+import re
 import shutil
+import time
+import uuid
 from pathlib import Path
 
 from embedlab.errors import DataError, OptionError
 from embedlab.finetune.config import check_output_name
 
+log = logging.getLogger(__name__)
+
 RECORD_FILE = "training.json"
 KINDS = ("embedder", "reranker")
+TMP_PREFIX = ".tmp-"  # a run in progress: trained into this hidden folder, renamed when complete
+_TMP_OWNER = re.compile(r"\.tmp-.+-(\d+)-[0-9a-f]{8}$")
+LEGACY_TMP_AGE = 3600  # seconds: a temporary folder without an owner pid (older versions) is stale after this
 
 
 def zoo_folder(kind: str) -> Path:
@@ -41,6 +51,41 @@ def check_name_free(name: str, kind: str) -> str:
     return name
 
 
+def temp_folder(final: Path) -> Path:
+    """Where a run trains before it is published as ``final``; the name carries the owner's pid so
+    that a later sweep can tell a live run from the leftovers of one that was killed."""
+    return final.parent / f"{TMP_PREFIX}{final.name}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+
+
+def sweep_stale_temp() -> list[Path]:
+    """Remove temporary folders of runs whose process is gone (killed mid-run: nothing else could
+    clean up). Finished models never start with the temporary prefix and are never touched."""
+    removed = []
+    for kind in KINDS:
+        for path in zoo_folder(kind).glob(f"{TMP_PREFIX}*"):
+            if path.is_dir() and not _owner_alive(path):
+                shutil.rmtree(path, ignore_errors=True)
+                log.warning("Removed %s, left by a fine-tuning run that did not finish.", path)
+                removed.append(path)
+    return removed
+
+
+def _owner_alive(path: Path) -> bool:
+    found = _TMP_OWNER.match(path.name)
+    if found is None:
+        return time.time() - path.stat().st_mtime < LEGACY_TMP_AGE
+    pid = int(found[1])
+    if pid == os.getpid():
+        return True  # this process's own run (the app trains in a thread)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # alive, owned by another user
+    return True
+
+
 def load_record(folder: Path) -> dict | None:
     path = folder / RECORD_FILE
     try:
@@ -54,6 +99,7 @@ def saved_runs() -> list[dict]:
     from embedlab.models.registry import finetuned_specs
     from embedlab.retrieval.rerank import trained_rerankers
 
+    sweep_stale_temp()
     names = [(name, "embedder") for name in finetuned_specs()] + [(name, "reranker") for name in trained_rerankers()]
     rows = []
     for name, kind in names:

@@ -16,7 +16,8 @@ from embedlab.evaluation._checks import (
     same_length,
     text_list,
 )
-from embedlab.evaluation.bench.task import Task, data_key, embed_once, one_thread, plain
+from embedlab.evaluation.bench.task import Task, data_key, embed_once, one_thread
+from embedlab.jsonio import plain
 
 RETRIEVAL_METRICS = ("nDCG@1", "nDCG@10", "nDCG@100", "MRR@10", "MAP@100", "Recall@1", "Recall@10",
                      "Recall@100", "Recall@1000", "P@1", "P@10")

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import time
@@ -19,7 +18,8 @@ from embedlab.embedder import Progress
 from embedlab.errors import DataError, EmbedlabError
 from embedlab.evaluation.bench import cache as results_cache
 from embedlab.evaluation.bench.cache import ResultCache, result_key, result_store
-from embedlab.evaluation.bench.task import Task, plain
+from embedlab.evaluation.bench.task import Task
+from embedlab.jsonio import dumps, plain
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +128,7 @@ class Leaderboard:
         })
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2)
+        return dumps(self.to_dict())
 
     def to_csv(self, path: str | Path | None = None) -> str:
         """The table plus an ``error`` column (empty when the model ran every task)."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -13,6 +12,7 @@ import numpy as np
 
 from embedlab.embedder import Progress
 from embedlab.errors import DataError, OptionError
+from embedlab.jsonio import plain
 
 TASK_KINDS = ("sts", "retrieval", "clustering", "classification", "pair-classification", "dedup")
 
@@ -81,18 +81,3 @@ def _json_default(value):
     if isinstance(value, np.ndarray):
         return value.tolist()
     return str(value)
-
-
-def plain(value):
-    """JSON-ready: numpy scalars/arrays to Python, tuples to lists, NaN/inf to None."""
-    if isinstance(value, dict):
-        return {str(k) if not isinstance(k, str) else k: plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [plain(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return [plain(v) for v in value.tolist()]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
