@@ -17,7 +17,7 @@ from embedlab.embedder import (
     check_texts,
     l2_normalize,
 )
-from embedlab.errors import ModelLoadError
+from embedlab.errors import ModelLoadError, OptionError
 from embedlab.models.assets import file_fingerprint
 from embedlab.models.spec import ModelSpec
 
@@ -55,10 +55,12 @@ class StaticEmbedder:
         texts = check_texts(texts)
         prompt = self.spec.prompt(role)
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        step = max(batch_size, 256)  # a table lookup: large chunks cost nothing
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise OptionError(f"batch_size must be a whole number of at least 1, got {batch_size!r}.")
+        step = max(batch_size, 256)  # progress in chunks: a table lookup per text is quick
         for start in range(0, len(texts), step):
             chunk = [prompt + t for t in texts[start : start + step]]
-            out[start : start + len(chunk)] = self.inference.embed(chunk, norm=False, batch_size=64)
+            out[start : start + len(chunk)] = self.inference.embed(chunk, norm=False, batch_size=batch_size)
             if progress:
                 progress(start + len(chunk), len(texts))
         check_finite(out, model=self.name, texts=texts)
