@@ -248,8 +248,8 @@ def test_bbc_tasks_embed_each_article_once_through_the_embedding_cache(tmp_path)
     inner = RoleRecorder(dim=8)
     model = CachedEmbedder(inner, EmbeddingCache(tmp_path / "emb"))
     board = B.run_bench(["fake"], B.bundled_tasks("bbc-classification,bbc-retrieval,bbc-clustering"),
-                        loader=lambda name: model)
-    assert not board.errors and board.table.shape == (1, 5)
+                        loader=lambda name: model, speed=False)  # speed bypasses the cache: tested in test_pareto
+    assert not board.errors and board.table.shape == (1, 5 + len(B.COST_COLUMNS) + 1)
     documents = [t for role, texts in inner.roles if role == "document" for t in texts]
     bodies = set(bbc_news()["text"])
     assert len(documents) == len(set(documents)) == len(bodies)  # 2,089 distinct bodies, each encoded once
@@ -299,7 +299,7 @@ def test_leaderboard_shape_average_order_and_seconds():
     board = B.run_bench(["reversed", "random", "good"], tasks, loader=loader, progress=events.append)
     table = board.table
     assert loads == ["reversed", "random", "good"]  # each model loaded once for all four tasks
-    assert list(table.columns) == ["clu", "cls", "dup", "sts", "average", "seconds"]
+    assert list(table.columns) == ["clu", "cls", "dup", "sts", "average", "seconds", *B.COST_COLUMNS, "pareto"]
     assert table.index[0] == "good" and list(table["average"]) == sorted(table["average"], reverse=True)
     assert table.loc["good", "sts"] == pytest.approx(1.0) and table.loc["reversed", "sts"] == pytest.approx(-1.0)
     assert table.loc["good", "clu"] == pytest.approx(1.0) and table.loc["good", "cls"] == 1.0
@@ -343,7 +343,7 @@ def test_a_bad_model_or_a_failing_task_is_an_error_entry_not_a_crash():
     assert board.errors["fragile"] == {"boom": "RuntimeError: the GPU caught fire"}
     assert "good" not in board.errors and board.table.loc["good", "clu"] == pytest.approx(1.0)
     assert list(board.table.index) == ["good", "nope", "fragile"]  # no average: last, in input order
-    assert board.table.loc["nope"].isna().all()
+    assert board.table.loc["nope"].drop("pareto").isna().all() and not board.table.loc["nope", "pareto"]
     fragile = board.table.loc["fragile"]
     assert np.isfinite(fragile["clu"]) and math.isnan(fragile["boom"]) and math.isnan(fragile["average"])
     assert board.results["fragile"]["boom"].error and board.results["nope"] == {}
@@ -438,6 +438,7 @@ def test_run_bench_refuses_nothing_to_do():
 
 # ---- results cache -------------------------------------------------------------------------------
 def bench_once(model, tasks, **kw):
+    kw.setdefault("speed", False)  # the encode counts below are the tasks' own; speed: test_pareto.py
     return B.run_bench(["m"], tasks, loader=lambda name: model, **kw)
 
 

@@ -25,8 +25,10 @@ are shared through the model's on-disk embedding cache (``load_model`` wraps eve
 ``CachedEmbedder`` keyed by text), so the three BBC tasks embed the 2,225 article bodies once.
 
 The bundled tasks are in ``bundled.py``, tasks built from a table in ``from_table.py``.
-``run_bench`` (``runner.py``) loads each model once, runs every task, times each, and returns a
-``Leaderboard``; ``BenchJob`` (``job.py``) runs it in a background thread for the app. Results
+``run_bench`` (``runner.py``) loads each model once, runs every task, times each, measures the
+model's encoding speed on a fixed sample of each task's texts and its size (``speed.py``), and returns
+a ``Leaderboard`` whose Pareto front (``pareto.py``) marks the models no other beats on both score
+and speed; ``BenchJob`` (``job.py``) runs it in a background thread for the app. Results
 are cached on disk (``<cache_dir>/bench/``, ``cache.py``), keyed by the model's fingerprint, the
 task's name, kind and data key, and ``BENCH_VERSION``; see ``result_key``.
 """
@@ -53,25 +55,38 @@ from embedlab.evaluation.bench.kinds import (
                                              retrieval_task,
                                              sts_task,
 )
+from embedlab.evaluation.bench.pareto import pareto_front
 from embedlab.evaluation.bench.runner import (
+                                             COST_COLUMNS,
+                                             PARETO_COLUMN,
                                              BenchProgress,
                                              Leaderboard,
                                              TaskResult,
                                              run_bench,
                                              run_task,
 )
+from embedlab.evaluation.bench.speed import (
+                                             SPEED_METHOD,
+                                             Speed,
+                                             measure_speed,
+                                             model_size,
+)
 from embedlab.evaluation.bench.task import TASK_KINDS, Task
 
 __all__ = [
     "BENCH_VERSION",
     "BUNDLED_TASK_NAMES",
+    "COST_COLUMNS",
+    "PARETO_COLUMN",
     "RETRIEVAL_METRICS",
     "RETRIEVAL_TOP_K",
+    "SPEED_METHOD",
     "TABLE_KINDS",
     "TASK_KINDS",
     "BenchProgress",
     "Leaderboard",
     "ResultCache",
+    "Speed",
     "TableTask",
     "Task",
     "TaskResult",
@@ -80,8 +95,11 @@ __all__ = [
     "classification_task",
     "clustering_task",
     "dedup_task",
+    "measure_speed",
     "model_fingerprint",
+    "model_size",
     "pair_classification_task",
+    "pareto_front",
     "result_key",
     "retrieval_task",
     "run_bench",

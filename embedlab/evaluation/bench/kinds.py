@@ -16,6 +16,7 @@ from embedlab.evaluation._checks import (
     same_length,
     text_list,
 )
+from embedlab.evaluation.bench.speed import speed_sample
 from embedlab.evaluation.bench.task import Task, data_key, embed_once, one_thread
 from embedlab.jsonio import plain
 
@@ -40,7 +41,7 @@ def sts_task(name: str, sentences1: Sequence[str], sentences2: Sequence[str], sc
 
     key = data_key("sts", {"sentences1": s1, "sentences2": s2, "scores": gold})
     return Task(name, "sts", description or f"STS on {len(gold):,} scored pairs: cosine Spearman.", key,
-                "main_score", compute, size={"pairs": len(gold)})
+                "main_score", compute, size={"pairs": len(gold)}, speed_texts=speed_sample([*s1, *s2]))
 
 
 def clustering_task(name: str, texts: Sequence[str], labels: Sequence, *, seed: int = 42, n_runs: int = 10,
@@ -70,7 +71,7 @@ def clustering_task(name: str, texts: Sequence[str], labels: Sequence, *, seed: 
     n_labels = len({v for v in y if v != MISSING_LABEL})
     return Task(name, "clustering", description or f"Clustering {len(docs):,} texts into {n_labels} labels: "
                 "V-measure of MiniBatchKMeans (mteb).", key, "main_score", compute,
-                size={"texts": len(docs), "labels": n_labels})
+                size={"texts": len(docs), "labels": n_labels}, speed_texts=speed_sample(docs))
 
 
 def classification_task(name: str, texts: Sequence[str], labels: Sequence, *,
@@ -123,7 +124,8 @@ def classification_task(name: str, texts: Sequence[str], labels: Sequence, *,
     return Task(name, "classification", description or f"Classification into {n_labels} labels on {how}: "
                 f"accuracy of mteb's logistic-regression probe ({samples_per_label} per label, "
                 f"{n_experiments} experiments).", key, "main_score", compute,
-                size={"train": len(train), "test": len(test), "labels": n_labels})
+                size={"train": len(train), "test": len(test), "labels": n_labels},
+                speed_texts=speed_sample([*train, *test]))
 
 
 def pair_classification_task(name: str, sentences1: Sequence[str], sentences2: Sequence[str],
@@ -153,7 +155,7 @@ def pair_classification_task(name: str, sentences1: Sequence[str], sentences2: S
     key = data_key("pair-classification", {"sentences1": s1, "sentences2": s2, "labels": y})
     return Task(name, "pair-classification", description or f"Pair classification on {len(y):,} pairs "
                 f"({sum(y):,} positive): max AP (mteb).", key, "main_score", compute,
-                size={"pairs": len(y), "positive": sum(y)})
+                size={"pairs": len(y), "positive": sum(y)}, speed_texts=speed_sample([*s1, *s2]))
 
 
 def dedup_task(name: str, texts: Sequence[str], threshold: float = 0.9, *, description: str = "") -> Task:
@@ -182,7 +184,7 @@ def dedup_task(name: str, texts: Sequence[str], threshold: float = 0.9, *, descr
     key = data_key("dedup", {"texts": docs, "threshold": threshold})
     return Task(name, "dedup", description or f"Near-duplicate groups among {len(docs):,} texts at cosine "
                 f">= {threshold:g} (no main score).", key, "duplicate_share", compute, averaged=False,
-                size={"texts": len(docs)})
+                size={"texts": len(docs)}, speed_texts=speed_sample(docs))
 
 
 def retrieval_task(name: str, data, *, top_k: int = RETRIEVAL_TOP_K,
@@ -218,4 +220,5 @@ def retrieval_task(name: str, data, *, top_k: int = RETRIEVAL_TOP_K,
                                  "metrics": list(metrics)})
     return Task(name, "retrieval", description or f"Retrieval over {len(data.doc_ids):,} documents for "
                 f"{len(data.query_ids):,} queries: nDCG@10 of the top {top_k}.", key, "main_score", compute,
-                size={"documents": len(data.doc_ids), "queries": len(data.query_ids)})
+                size={"documents": len(data.doc_ids), "queries": len(data.query_ids)},
+                speed_texts=speed_sample(data.doc_texts))

@@ -30,6 +30,10 @@ class Task:
     compute: Callable[[Any, Progress | None], dict] = field(repr=False)
     averaged: bool = True  # counts towards the leaderboard's average
     size: dict = field(default_factory=dict)  # what the task holds, e.g. {"texts": 2225, "labels": 5}
+    # The fixed sample of the task's own texts its speed is measured on (``speed.speed_sample``),
+    # and the role they are encoded with; no texts = no speed.
+    speed_texts: tuple[str, ...] = field(default=(), repr=False)
+    speed_role: str = "document"
 
     def __post_init__(self) -> None:
         if self.kind not in TASK_KINDS:
