@@ -34,19 +34,37 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def _print_table(board, *, csv: str | None) -> None:
+    from embedlab.evaluation.bench.runner import PARETO_COLUMN
+    from embedlab.evaluation.bench.speed import SPEED_METHOD
+
     print(f"Leaderboard: {len(board.table)} model(s) × {len(board.tasks)} task(s)"
           + (f"  ({board.n_cached} of {board.n_results} results from the cache)" if board.n_cached else ""))
-    print(board.table.to_string(float_format=lambda v: f"{v:.4f}", na_rep="-",
-                                formatters={"seconds": lambda v: "-" if v != v else f"{v:.1f}"}))
+    print(board.table.to_string(float_format=lambda v: f"{v:.4f}", na_rep="-", formatters=_formats()))
     averaged = [t.name for t in board.tasks if t.averaged]
     if averaged:
         print(f"average = mean of {', '.join(averaged)} (empty unless the model has all of them)")
+    print(f"{PARETO_COLUMN} * = on the Pareto front of average against texts/s (no other model both faster and "
+          f"better). {SPEED_METHOD}")
     if csv:
         print(f"wrote {csv}")
 
 
+def _number(digits: int):
+    return lambda v: "-" if v != v else f"{v:,.{digits}f}"
+
+
+def _formats() -> dict:
+    from embedlab.evaluation.bench.runner import COST_COLUMNS, PARETO_COLUMN
+
+    formats = {"seconds": _number(1), "texts/s": _number(1), "tokens/s": _number(0), "peak MB": _number(0),
+               "params M": _number(1), "weights MB": _number(0), PARETO_COLUMN: lambda v: "*" if v else ""}
+    assert set(formats) == {"seconds", *COST_COLUMNS, PARETO_COLUMN}
+    return formats
+
+
 def register(sub) -> None:
-    p = sub.add_parser("bench", help="MTEB on your data: a leaderboard of models across tasks (results cached)")
+    p = sub.add_parser("bench", help="MTEB on your data: a leaderboard of models across tasks, with speed, "
+                                        "memory and size (results cached)")
     p.add_argument("--models", required=True, help="model names, comma-separated")
     p.add_argument("--tasks", default=",".join(BUNDLED_TASK_NAMES),
                    help=f"bundled tasks, comma-separated: {', '.join(BUNDLED_TASK_NAMES)}")

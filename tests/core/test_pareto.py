@@ -173,3 +173,33 @@ def test_pareto_column_marks_models_no_other_beats_on_score_and_speed(monkeypatc
     better = table["average"].idxmax()
     expected = {"fast"} | ({better} if table.loc[better, "average"] > table.loc["fast", "average"] else set())
     assert set(table.index[table["pareto"]]) == expected
+
+
+def test_cli_bench_prints_json_and_csv_the_cost_columns(capsys, monkeypatch, tmp_path):
+    import pandas as pd
+
+    from embedlab.cli import main
+    from embedlab.evaluation.bench import runner
+
+    models = {"small": Tokenising(dim=8, key="small"), "wide": Tokenising(dim=16, key="wide")}
+    monkeypatch.setattr(runner, "default_loader", models.get)
+    out_csv = tmp_path / "board.csv"
+    assert main(["bench", "--models", "small,wide", "--tasks", "lee-sts", "--csv", str(out_csv)]) == 0
+    out = capsys.readouterr().out
+    header = next(line for line in out.splitlines() if "lee-sts" in line and "average" in line)
+    assert header.index("average") < header.index("texts/s") < header.index("tokens/s") < header.index("peak MB") \
+        < header.index("params M") < header.index("weights MB") < header.index("pareto")
+    csv = pd.read_csv(out_csv, index_col="model")
+    assert list(csv.columns[-7:]) == [*B.COST_COLUMNS, "pareto", "error"]
+    on_front = csv.index[csv["pareto"]].tolist()
+    for model in csv.index:
+        row = next(line for line in out.splitlines() if line.startswith(model + " "))
+        assert f"{csv.loc[model, 'texts/s']:,.1f}" in row and f"{csv.loc[model, 'tokens/s']:,.0f}" in row
+        assert row.rstrip().endswith("*") == (model in on_front)
+    assert on_front and "Pareto front" in out and "psutil" in out
+
+    assert main(["bench", "--models", "small,wide", "--tasks", "lee-sts", "--json"]) == 0
+    rows = {r["model"]: r for r in json.loads(capsys.readouterr().out)["leaderboard"]}
+    for model, row in rows.items():
+        assert row["speed"]["texts_per_s"] == pytest.approx(csv.loc[model, "texts/s"])  # the cached speed
+        assert row["pareto"] == (model in on_front) and row["size"] == {"parameters": None, "weight_mb": None}
