@@ -12,6 +12,7 @@ from typing import Sequence
 from embedlab.cli import (
     bench,
     cluster,
+    distill,
     embed,
     eval_retrieval,
     eval_tasks,
@@ -28,7 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="embedlab", description="Explore and evaluate text embedding models.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log what is happening")
     sub = parser.add_subparsers(dest="command", required=True)
-    for group in (models, embed, cluster, finetune):
+    for group in (models, embed, cluster, finetune, distill):
         group.register(sub)
     ev = sub.add_parser("eval", help="evaluate a model the way MTEB does")
     tasks = ev.add_subparsers(dest="task", required=True)

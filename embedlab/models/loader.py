@@ -64,8 +64,12 @@ def load_model(
     """
     start = time.perf_counter()
     spec = resolve_spec(name) if isinstance(name, str) else name
-    if spec.kind == "static":
+    if spec.kind == "static" and spec.source == "wordllama":
         inner = load_wordllama(spec)
+    elif spec.kind == "static":  # a model distilled here (models/distilled.py)
+        from embedlab.models.distilled import load_distilled
+
+        inner = load_distilled(spec)
     else:
         folder = model_folder(spec, progress)
         st_folder = read_st_folder(folder)
