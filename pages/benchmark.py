@@ -13,7 +13,7 @@ from embedlab.errors import EmbedlabError
 from embedlab.evaluation import bench
 from embedlab.evaluation.bench.job import BenchJob
 from embedlab.tables import read_table
-from ui import jobs, shell, state
+from ui import charts, jobs, shell, state
 from ui.models import model_choices
 
 shell.require_router()
@@ -152,21 +152,63 @@ def leaderboard_section(job: BenchJob) -> None:
     st.subheader("3 · Leaderboard")
     st.caption(f"{board.n_results} results, {board.n_cached} from the cache · {job.finished - job.started:.1f} s. "
                "Columns: each task's main score (dedup: share of texts that are near-duplicates, not averaged); "
-               "average over tasks with a main score; seconds = compute time of the results.")
-    shown = board.table
-    st.dataframe(shown.style.format("{:.4f}", subset=[c for c in shown.columns if c != "seconds"], na_rep="—")
-                 .format("{:.1f}", subset=["seconds"], na_rep="—")
-                 .highlight_max(subset=[t.name for t in board.tasks if t.averaged] + ["average"], color="#d4edda"),
-                 key="bench_table")
+               "average over tasks with a main score; seconds = compute time of the results; then what each model "
+               "costs on this machine (hover a column's name for how it was measured) and whether it is on the "
+               "Pareto front of average against texts/s.")
+    leaderboard_table(board)
     for model, problems in board.errors.items():
         for where, message in problems.items():
             st.error(f"**{model}** — {where}: {message}")
+    quality_speed_section(board)
     d1, d2 = st.columns(2)
     d1.download_button("Download CSV", board.to_csv(), "leaderboard.csv", "text/csv", key="bench_csv")
     d2.download_button("Download JSON", board.to_json(), "leaderboard.json", "application/json", key="bench_json")
     for tab, task in zip(st.tabs([t.name for t in board.tasks]), board.tasks):
         with tab:
             task_tab(board, task)
+
+
+COST_FORMATS = {"seconds": "{:.1f}", "texts/s": "{:,.1f}", "tokens/s": "{:,.0f}", "peak MB": "{:,.0f}",
+                "params M": "{:.1f}", "weights MB": "{:,.0f}"}
+COST_HELP = {
+    "texts/s": "Texts encoded per second: a fixed sample of each task's own texts, embedding cache bypassed, a few "
+               "seconds per model; geometric mean over the tasks. Stored with the results, so cached rows keep it.",
+    "tokens/s": "Tokens per second on the same sample (the model's tokenizer counts, truncated to its maximum "
+                "length); empty when the model cannot count tokens.",
+    "peak MB": "Peak resident memory of the whole process while encoding the sample: RSS sampled every 5 ms with "
+               "psutil (resource.getrusage's lifetime maximum when psutil is missing).",
+    "params M": "Parameters, millions.",
+    "weights MB": "Bytes of the model's weights in memory.",
+    bench.PARETO_COLUMN: "On the Pareto front: no other model is both faster (texts/s) and better (average).",
+}
+
+
+def leaderboard_table(board: bench.Leaderboard) -> None:
+    shown = board.table
+    scores = [c for c in shown.columns if c not in COST_FORMATS and c != bench.PARETO_COLUMN]
+    styled = shown.style.format("{:.4f}", subset=scores, na_rep="—")
+    for column, pattern in COST_FORMATS.items():
+        styled = styled.format(pattern, subset=[column], na_rep="—")
+    styled = styled.highlight_max(subset=[t.name for t in board.tasks if t.averaged] + ["average", "texts/s"],
+                                  color="#d4edda")
+    st.dataframe(styled, key="bench_table",
+                 column_config={c: st.column_config.Column(c, help=h) for c, h in COST_HELP.items()})
+
+
+def quality_speed_section(board: bench.Leaderboard) -> None:
+    """Average score against texts/s, one point per model, the Pareto front marked."""
+    st.markdown("**Quality against speed**")
+    table = board.table.dropna(subset=["average", "texts/s"])
+    if table.empty:
+        st.info("No model has both an average score and a measured speed yet: the plot needs every averaged task "
+                "to have run.")
+        return
+    front = bench.pareto_front(list(zip(table["texts/s"], table["average"])))
+    fig = charts.quality_speed(table.index.tolist(), table["texts/s"].tolist(), table["average"].tolist(), front)
+    st.plotly_chart(fig, key="bench_pareto")
+    st.caption("On the front (red, joined by the dotted line): " + ", ".join(table.index[i] for i in front)
+               + ". A model off the front is beaten on both speed and average score by one on it. Speed is measured "
+               "on this machine and is noisy when other work shares the CPU.")
 
 
 def task_tab(board: bench.Leaderboard, task: bench.Task) -> None:

@@ -212,3 +212,22 @@ def before_after_bars(table) -> go.Figure:
     fig.update_layout(barmode="group", height=340, margin={"l": 10, "r": 10, "t": 30, "b": 10},
                       legend={"orientation": "h"}, yaxis={"range": [min(0, float(table.values.min())) - 0.05, 1.15]})
     return fig
+
+
+def quality_speed(names: list[str], speeds: list[float], scores: list[float], front: list[int], *,
+                  x_title: str = "texts per second (log scale)", y_title: str = "average score") -> go.Figure:
+    """Quality against speed, one labelled point per model (log x: speeds span orders of magnitude);
+    the Pareto front (``front``: indices in order of rising speed) highlighted and joined by a line."""
+    on_front = set(front)
+    colors = ["#d62728" if i in on_front else "#4c78a8" for i in range(len(names))]
+    fig = go.Figure()
+    fig.add_scatter(x=[speeds[i] for i in front], y=[scores[i] for i in front], mode="lines", name="Pareto front",
+                    line={"color": "#d62728", "width": 2, "dash": "dot"}, hoverinfo="skip")
+    fig.add_scatter(x=speeds, y=scores, mode="markers+text", text=names, textposition="top center", name="models",
+                    marker={"size": 12, "color": colors, "line": {"width": 1, "color": "white"}},
+                    customdata=[["on the Pareto front" if i in on_front else "beaten on both"] for i in range(len(names))],
+                    hovertemplate="<b>%{text}</b><br>%{x:,.1f} texts/s<br>average %{y:.4f}<br>%{customdata[0]}"
+                                  "<extra></extra>")
+    fig.update_layout(height=420, margin={"l": 10, "r": 10, "t": 30, "b": 10}, legend={"orientation": "h"},
+                      xaxis={"type": "log", "title": x_title}, yaxis={"title": y_title})
+    return fig

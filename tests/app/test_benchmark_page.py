@@ -1,6 +1,7 @@
 """Benchmark page through its widgets: a leaderboard run in the background, cached re-runs, a task
 from an uploaded file, bad uploads."""
 
+import json
 import time
 
 import pandas as pd
@@ -33,6 +34,12 @@ def leaderboard(at: AppTest) -> pd.DataFrame:
     return next(f.value for f in at.dataframe if "average" in f.value.columns)
 
 
+def pareto_chart(at: AppTest) -> dict:
+    """The quality-vs-speed figure's plotly JSON."""
+    charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    return next(c for c in charts if any(t.get("name") == "Pareto front" for t in c["data"]))
+
+
 def test_leaderboard_cached_rerun_and_exports(tmp_home):
     from embedlab.evaluation import bench
     from embedlab.models import load_model
@@ -40,7 +47,15 @@ def test_leaderboard_cached_rerun_and_exports(tmp_home):
     at = page(bench_models=["wordllama", "no-such-model"], bench_tasks=["lee-sts", "bbc-classification"])
     at = run_and_wait(at)
     table = leaderboard(at)
-    assert list(table.columns) == ["lee-sts", "bbc-classification", "average", "seconds"]
+    assert list(table.columns) == ["lee-sts", "bbc-classification", "average", "seconds", *bench.COST_COLUMNS,
+                                   "pareto"]
+    assert table.loc["wordllama", "texts/s"] > 0 and table.loc["wordllama", "params M"] > 0
+    assert table.loc["wordllama", "pareto"] and not table.loc["no-such-model", "pareto"]
+    scatter = pareto_chart(at)
+    names = [t for t in scatter["data"] if t.get("mode") == "markers+text"][0]
+    assert names["text"] == ["wordllama"] and names["x"] == [pytest.approx(table.loc["wordllama", "texts/s"])]
+    assert scatter["layout"]["xaxis"]["type"] == "log"
+    assert any("On the front" in c.value and "wordllama" in c.value for c in at.caption)
     direct = bench.run_task(load_model("wordllama"), bench.bundled_task("lee-sts"), cache=False)
     assert table.loc["wordllama", "lee-sts"] == pytest.approx(direct.metrics["main_score"], abs=1e-9)
     assert table.loc["wordllama", "average"] == pytest.approx(table.loc["wordllama", ["lee-sts", "bbc-classification"]].mean())
@@ -50,6 +65,7 @@ def test_leaderboard_cached_rerun_and_exports(tmp_home):
     at = run_and_wait(at)  # the same run again: every result from the cache
     assert any("2 results, 2 from the cache" in c.value for c in at.caption)
     assert leaderboard(at).loc["wordllama", "lee-sts"] == table.loc["wordllama", "lee-sts"]
+    assert leaderboard(at).loc["wordllama", "texts/s"] == table.loc["wordllama", "texts/s"]  # kept in the cache
 
 
 def test_task_from_an_uploaded_file_and_bad_uploads(tmp_home):
