@@ -82,7 +82,12 @@ def load_model(
                     raise ModelLoadError(f"{folder} has {len(st_folder['dense'])} Dense modules; embedlab applies one.")
                 head = load_dense(st_folder["dense"][0])
                 fingerprint += "+" + folder_fingerprint(st_folder["dense"][0])
-            inner = load_transformer(spec, backbone, fingerprint=fingerprint, head=head)
+            if spec.backend == "torch":
+                inner = load_transformer(spec, backbone, fingerprint=fingerprint, head=head)
+            else:
+                from embedlab.models.onnx_backend import load_variant
+
+                inner = load_variant(spec, backbone, fingerprint=fingerprint, head=head, step=_build_step(progress))
         except ModelLoadError:
             raise
         except Exception as exc:  # transformers raises many types for "this is not a model"
@@ -92,3 +97,12 @@ def load_model(
         return inner
     store = cache if isinstance(cache, EmbeddingCache) else default_cache()
     return CachedEmbedder(inner, store)
+
+
+def _build_step(progress: Progress | None):
+    """A variant's one-time build says what it is doing (a log line the CLI shows) and moves the bar."""
+    def step(message: str, done: int, total: int) -> None:
+        log.warning(message)
+        if progress:
+            progress(done, total)
+    return step

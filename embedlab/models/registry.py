@@ -20,7 +20,7 @@ from embedlab.models.folder import (
     spec_from_file,
     spec_from_folder,
 )
-from embedlab.models.spec import ModelSpec, split_pooling
+from embedlab.models.spec import ModelSpec, split_backend, split_pooling
 from embedlab.paths import atomic_write_json, data_home, models_dir
 
 log = logging.getLogger(__name__)
@@ -166,15 +166,18 @@ def available_models() -> dict[str, ModelSpec]:
 
 
 def resolve_spec(name: str) -> ModelSpec:
-    """``minilm``, ``minilm@cls``, a fine-tuned or custom name, a local folder, or ``org/model``."""
+    """``minilm``, ``minilm@cls``, ``minilm@cls+int8``, a fine-tuned or custom name, a local folder, or
+    ``org/model``; ``+onnx`` / ``+int8`` after any of them picks an ONNX Runtime backend."""
     if not name or not name.strip():
         raise ModelLoadError("No model name given.")
-    base, pooling = split_pooling(name)
+    # A folder whose name holds '+' is a folder, not a backend suffix.
+    named, backend = (name, None) if Path(name).expanduser().exists() else split_backend(name)
+    base, pooling = split_pooling(named)
     spec = _lookup(base)
-    if pooling is None:
-        return spec
     try:
-        return spec.with_pooling(pooling)
+        if pooling is not None:
+            spec = spec.with_pooling(pooling)
+        return spec.with_backend(backend) if backend else spec
     except ValueError as exc:
         raise ModelLoadError(str(exc)) from None
 
@@ -224,8 +227,8 @@ def custom_spec(
 ) -> ModelSpec:
     """A spec for a user's own model (local folder or hub ID); ``None`` means "as its config says"."""
     name, where = name.strip(), where.strip()
-    if not name or "@" in name or "/" in name:
-        raise ModelLoadError("Give the model a short name without '@' or '/', e.g. my-e5.")
+    if not name or "@" in name or "/" in name or "+" in name:
+        raise ModelLoadError("Give the model a short name without '@', '/' or '+', e.g. my-e5.")
     if name in CATALOG or name in finetuned_specs():
         raise ModelLoadError(f"{name!r} is already taken by a bundled or fine-tuned model.")
     if not where:

@@ -15,6 +15,8 @@ KINDS: tuple[str, ...] = ("encoder", "decoder", "static")
 SOURCES: tuple[str, ...] = ("package", "mpnet-parts", "gguf-package", "wordllama", "local", "hub")
 ROLES: tuple[str, ...] = ("document", "query")
 PADDING_SIDES: tuple[str, ...] = ("right", "left")
+# How the backbone runs: PyTorch fp32, ONNX Runtime fp32, or ONNX Runtime with dynamic int8 weights.
+BACKENDS: tuple[str, ...] = ("torch", "onnx", "int8")
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,7 @@ class ModelSpec:
     append_eos: bool = False
     padding_side: str = "right"
     license: str = ""
+    backend: str = "torch"
     # Fine-tuned models carry where they came from and how they were trained.
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
@@ -40,6 +43,10 @@ class ModelSpec:
         _check_choice("source", self.source, SOURCES)
         _check_choice("padding_side", self.padding_side, PADDING_SIDES)
         check_pooling(self.pooling)
+        _check_choice("backend", self.backend, BACKENDS)
+        if self.kind == "static" and self.backend != "torch":
+            raise OptionError(f"Model {self.name!r} is a static (word-vector) model: it has no backbone to run "
+                              f"with another backend, so '+{self.backend}' does not apply.")
         if self.kind == "static" and self.pooling != "mean":
             raise OptionError(
                 f"Model {self.name!r} is a static (word-vector) model: it only supports mean pooling, "
@@ -54,6 +61,20 @@ class ModelSpec:
 
     def with_pooling(self, pooling: str) -> "ModelSpec":
         return dataclasses.replace(self, name=f"{self.name}@{pooling}", pooling=check_pooling(pooling))
+
+    def with_backend(self, backend: str) -> "ModelSpec":
+        """The same model run by ``backend``; ``"torch"`` is the model itself."""
+        _check_choice("backend", backend, BACKENDS)
+        if backend == self.backend:
+            return self
+        return dataclasses.replace(self, name=f"{self.parent_name}+{backend}" if backend != "torch"
+                                   else self.parent_name, backend=backend)
+
+    @property
+    def parent_name(self) -> str:
+        """The name without its backend suffix: the fp32 PyTorch model a variant is measured against."""
+        suffix = f"+{self.backend}"
+        return self.name.removesuffix(suffix) if self.backend != "torch" else self.name
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), sort_keys=True)
@@ -102,3 +123,20 @@ def split_pooling(name: str) -> tuple[str, str | None]:
         valid = ", ".join(POOLING_MODES)
         raise OptionError(f"Unknown pooling {pooling!r} in {name!r}. Valid pooling modes: {valid}.")
     return base, pooling
+
+
+def split_backend(name: str) -> tuple[str, str | None]:
+    """``"minilm@cls+int8"`` -> ``("minilm@cls", "int8")``; ``"minilm"`` -> ``("minilm", None)``.
+
+    A suffix holding '/' or '@' is part of a path or pooling, not a backend; any other unknown
+    suffix raises with the list of valid backends.
+    """
+    name = name.strip()
+    base, plus, backend = name.rpartition("+")
+    if not plus or "/" in backend or "@" in backend:
+        return name, None
+    if not base:
+        raise OptionError(f"Model name {name!r} has a backend suffix but no model before '+'.")
+    if backend not in BACKENDS:
+        raise OptionError(f"Unknown backend {backend!r} in {name!r}. Valid backends: {', '.join(BACKENDS)}.")
+    return base, backend

@@ -29,13 +29,20 @@ log = logging.getLogger(__name__)
 class TransformerEmbedder:
     """Any transformers backbone whose last hidden state is pooled into one vector per text."""
 
-    def __init__(self, spec: ModelSpec, model: torch.nn.Module, tokenizer, *, fingerprint: str,
-                 head: torch.nn.Module | None = None) -> None:
+    def __init__(self, spec: ModelSpec, model, tokenizer, *, fingerprint: str,
+                 head: torch.nn.Module | None = None, inputs: frozenset[str] | None = None,
+                 weight_bytes: int | None = None) -> None:
+        """``model`` is the backbone: a transformers model, or any callable taking the collated batch as
+        keyword arguments and returning ``.last_hidden_state`` (the ONNX Runtime runner), with ``config``
+        and ``num_parameters()``. ``inputs``: the backbone's input names; None reads a torch model's
+        forward signature. ``weight_bytes``: the backbone's weights in memory when it is not a torch module
+        (None: counted from the torch tensors by whoever needs it)."""
         self.spec = spec
         self.name = spec.name
         self.model = model.eval()
         self.tokenizer = tokenizer
         self.fingerprint = fingerprint
+        self.weight_bytes = weight_bytes
         # An optional projection after pooling (a sentence-transformers Dense module, e.g. from a
         # fine-tune with a projection head); the embedding size is then the head's output size.
         self.head = head.eval() if head is not None else None
@@ -47,11 +54,11 @@ class TransformerEmbedder:
         if spec.append_eos and self.eos_id is None:
             raise ModelLoadError(f"Model {spec.name!r} asks to append EOS but its tokenizer has no EOS token.")
         # Only some backbones take position_ids (BERT, Llama, MPNet do; DistilBERT does not).
-        self._takes_positions = "position_ids" in _forward_params(model)
+        self._takes_positions = "position_ids" in (inputs if inputs is not None else _forward_params(model))
 
     @property
     def parameters(self) -> int:
-        return sum(p.numel() for p in self.model.parameters())
+        return int(self.model.num_parameters())
 
     def cache_key(self, role: str) -> str:
         """Everything that decides a text's vector except the text itself."""
