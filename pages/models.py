@@ -9,6 +9,15 @@ import streamlit as st
 
 from embedlab import available_models, load_model
 from embedlab.errors import EmbedlabError
+from embedlab.models.distilled import (
+    DEFAULT_DIMS,
+    MIN_DIMS,
+    DistillReport,
+    compare_with_parent,
+    distill_model,
+    is_distilled,
+)
+from embedlab.models.gate import DEGRADED_DROP, GATE_TITLES, Gate, built_variants
 from embedlab.models.registry import (
     CUSTOM_KINDS,
     custom_spec,
@@ -52,7 +61,28 @@ def catalog_section(specs: dict[str, ModelSpec], custom: dict[str, ModelSpec]) -
             "long texts/s": round(m.long_per_s, 1) if m else None,
             "description": spec.description,
         })
+    rows += [_variant_row(spec, gate, measured.get(spec.name)) for spec, gate in built_variants()]
     st.dataframe(pd.DataFrame(rows).set_index("name"), key="models_catalog")
+    st.caption(f"`+onnx` / `+int8` after any encoder or decoder name runs it with ONNX Runtime (fp32 / int8 weights). "
+               "A variant is built and quality-gated against its fp32 parent on first use (the Lee STS pairs and "
+               f"{GATE_TITLES} BBC titles); one losing more than {DEGRADED_DROP} Spearman is marked degraded.")
+
+
+def _variant_row(spec: ModelSpec, gate: Gate, m: Throughput | None) -> dict:
+    """A built backend variant, with its quality gate against the fp32 parent."""
+    return {
+        "name": spec.name, "kind": spec.kind, "dim": (m.dim if m else spec.dim) or None,
+        "parameters (M)": round(m.parameters / 1e6, 1) if m else None,
+        "max length": spec.max_seq_length, "pooling": spec.pooling, "source": f"{gate.backend} of {gate.parent}",
+        "load s": round(m.load_seconds, 2) if m else None,
+        "short texts/s": round(m.short_per_s, 1) if m else None,
+        "long texts/s": round(m.long_per_s, 1) if m else None,
+        "gate": "degraded" if gate.degraded else "ok", "cosine to parent (mean / min)":
+            f"{gate.mean_cosine:.4f} / {gate.min_cosine:.4f}",
+        "Lee Spearman (variant / parent)": f"{gate.variant_spearman:.4f} / {gate.parent_spearman:.4f}",
+        "Spearman Δ": round(gate.spearman_difference, 4),
+        "description": f"{spec.description} Run by ONNX Runtime ({gate.backend}, built for {gate.isa}).",
+    }
 
 
 def measure_section(specs: dict[str, ModelSpec]) -> None:
@@ -139,6 +169,82 @@ def remove_section(custom: dict[str, ModelSpec]) -> None:
         st.rerun()
 
 
+def distill_section(specs: dict[str, ModelSpec]) -> None:
+    """5. Distil an encoder into a static model (model2vec), then time and score it next to its parent."""
+    st.subheader("Distil a static model")
+    st.caption("model2vec runs the encoder once over every token of its vocabulary (no data, no network) and "
+               "keeps the vectors: a text's vector is then the mean of its tokens', thousands of texts per "
+               "second. It is saved with the fine-tuned models and works by name everywhere.")
+    encoders = [name for name, spec in specs.items() if spec.kind == "encoder"]
+    with st.form("models_distill"):
+        c1, c2, c3 = st.columns([2, 2, 1])
+        parent = c1.selectbox("Encoder to distil", encoders, key="models_distill_parent")
+        new_name = c2.text_input("Name for the static model", key="models_distill_name")
+        dims = c3.number_input("Dimensions", min_value=MIN_DIMS, max_value=4096, value=DEFAULT_DIMS, step=8,
+                               key="models_distill_dims")
+        go = st.form_submit_button("Distil")
+    if go:
+        bar = st.progress(0.0, text=f"Distilling {parent}…")
+        try:
+            result = distill_model(parent, new_name, dims=int(dims), progress=_phase_bar(bar))
+        except (EmbedlabError, OSError) as exc:
+            bar.empty()
+            st.error(f"Could not distil {parent}: {exc}")
+        else:
+            st.session_state[state.MODELS_DISTILL_FLASH] = (
+                f"Distilled **{result.parent}** into **{result.name}**: {result.dim}-d vectors for "
+                f"{result.vocabulary:,} tokens in {result.seconds:.0f} s. Compare it with its parent below.")
+            st.rerun()
+    if st.session_state.get(state.MODELS_DISTILL_FLASH):
+        st.success(st.session_state.pop(state.MODELS_DISTILL_FLASH))
+    distilled = [name for name, spec in specs.items() if is_distilled(spec)]
+    if not distilled:
+        return
+    d1, d2 = st.columns([2, 1])
+    name = d1.selectbox("Distilled model", distilled, key="models_distill_compare_name")
+    n_sample = d2.select_slider("Articles to time on", options=[50, 100, 200, 500], value=200,
+                                key="models_distill_compare_n")
+    reports = st.session_state[state.MODELS_DISTILL_REPORTS]
+    if st.button("Compare with its parent", key="models_distill_compare_go",
+                 help="Times both on the same BBC titles and articles, then scores both on the bundled tasks "
+                      "(results are cached: a second comparison is quick)."):
+        bar = st.progress(0.0, text=f"Comparing {name} with its parent…")
+        try:
+            reports[name] = compare_with_parent(name, sample=n_sample, progress=_phase_bar(bar))
+        except (EmbedlabError, OSError) as exc:
+            st.error(f"Could not compare {name}: {exc}")
+        bar.empty()
+        if name in reports:
+            st.session_state[state.MODELS_MEASURED].update(reports[name].speed)  # the catalog shows them too
+    if name in reports:
+        _show_distill_report(reports[name])
+
+
+def _phase_bar(bar):
+    def report(phase: str, done: int, total: int) -> None:
+        text = f"{phase}: {done:,}/{total:,}" if total > 1 else phase
+        bar.progress(min(done / max(total, 1), 1.0), text=text)
+
+    return report
+
+
+def _show_distill_report(report: DistillReport) -> None:
+    speed = pd.DataFrame([{"model": model, "titles/s": round(t.short_per_s, 1), "articles/s": round(t.long_per_s, 1),
+                           "dim": t.dim, "parameters (M)": round(t.parameters / 1e6, 1)}
+                          for model, t in report.speed.items()]).set_index("model")
+    st.markdown(f"**Speed** on this machine, same run: {report.speed_ratio('short'):.1f}x {report.parent}'s "
+                f"rate on titles, {report.speed_ratio('long'):.1f}x on article bodies.")
+    st.dataframe(speed, key="models_distill_speed")
+    st.markdown("**Quality** on the bundled tasks (main score of each; higher is better):")
+    st.dataframe(report.scores.style.format("{:.4f}", na_rep="–"), key="models_distill_scores")
+    if report.spearman_delta is not None:
+        st.markdown(f"Lee STS Spearman, distilled − parent: **{report.spearman_delta:+.4f}**. The cosine-to-parent "
+                    "checks of the quality gate do not apply: the two models' vectors differ in size.")
+    for model, problems in report.errors.items():
+        for where, message in problems.items():
+            st.error(f"{model}: {where}: {message}")
+
+
 st.title("Models")
 st.caption("Every model here loads from installed packages or local folders; pick any of them by name "
            "on every page and in the CLI. Append `@POOLING` to a name for a pooling variant.")
@@ -147,3 +253,4 @@ catalog_section(all_specs, custom_specs)
 measure_section(all_specs)
 add_section()
 remove_section(custom_specs)
+distill_section(all_specs)

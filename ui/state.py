@@ -27,6 +27,8 @@ SIM_CENTER = "sim_center"
 SIM_GEOMETRY_SOURCE = "sim_geometry_source"
 MODELS_MEASURED = "models_measured"  # name -> Throughput, kept across page switches
 MODELS_FLASH = "models_flash"  # a message to show once, after a rerun
+MODELS_DISTILL_FLASH = "models_distill_flash"  # what the last distillation made, shown once after a rerun
+MODELS_DISTILL_REPORTS = "models_distill_reports"  # distilled name -> DistillReport, kept across page switches
 
 EXP_SOURCE = "exp_source"
 EXP_UPLOAD = "exp_upload"  # the file_uploader widget (its value cannot be set from code)
@@ -134,7 +136,7 @@ WIDGET_DEFAULTS = {
 # Widgets whose first value is the widget's own (first option / empty), kept once the user sets them.
 KEPT_WIDGETS = [SIM_SOURCE, SIM_TEXT, SIM_GEOMETRY_SOURCE, EXP_SOURCE, RET_SOURCE, RET_QUERY, RET_LI_QUERY,
                 RET_LI_DOC, FT_SOURCE, FT_WORKFLOW, FT_NAME]
-DEFAULTS = {MODELS_MEASURED: {}}
+DEFAULTS = {MODELS_MEASURED: {}, MODELS_DISTILL_REPORTS: {}}
 
 
 def init() -> None:

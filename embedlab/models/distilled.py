@@ -63,6 +63,10 @@ def check_distillable(spec: ModelSpec) -> None:
         why = ("it is already a static model" if spec.kind == "static"
                else "it is a decoder; model2vec distils encoders (e.g. minilm, mpnet or one fine-tuned from them)")
         raise OptionError(f"Cannot distil {spec.name!r}: {why}.")
+    backend = getattr(spec, "backend", "torch")
+    if backend != "torch":
+        raise OptionError(f"Cannot distil {spec.name!r}: distillation reads the PyTorch model, not its "
+                          f"'+{backend}' variant; distil {spec.name.removesuffix('+' + backend)!r} instead.")
     if spec.pooling not in POOLINGS:
         raise OptionError(f"Cannot distil {spec.name!r} with {spec.pooling!r} pooling; distillation supports "
                           f"{', '.join(POOLINGS)} pooling (append @mean to the name to distil it with mean pooling).")
