@@ -17,6 +17,7 @@ from embedlab.models.distilled import (
     distill_model,
     is_distilled,
 )
+from embedlab.models.gate import DEGRADED_DROP, GATE_TITLES, Gate, built_variants
 from embedlab.models.registry import (
     CUSTOM_KINDS,
     custom_spec,
@@ -60,7 +61,28 @@ def catalog_section(specs: dict[str, ModelSpec], custom: dict[str, ModelSpec]) -
             "long texts/s": round(m.long_per_s, 1) if m else None,
             "description": spec.description,
         })
+    rows += [_variant_row(spec, gate, measured.get(spec.name)) for spec, gate in built_variants()]
     st.dataframe(pd.DataFrame(rows).set_index("name"), key="models_catalog")
+    st.caption(f"`+onnx` / `+int8` after any encoder or decoder name runs it with ONNX Runtime (fp32 / int8 weights). "
+               "A variant is built and quality-gated against its fp32 parent on first use (the Lee STS pairs and "
+               f"{GATE_TITLES} BBC titles); one losing more than {DEGRADED_DROP} Spearman is marked degraded.")
+
+
+def _variant_row(spec: ModelSpec, gate: Gate, m: Throughput | None) -> dict:
+    """A built backend variant, with its quality gate against the fp32 parent."""
+    return {
+        "name": spec.name, "kind": spec.kind, "dim": (m.dim if m else spec.dim) or None,
+        "parameters (M)": round(m.parameters / 1e6, 1) if m else None,
+        "max length": spec.max_seq_length, "pooling": spec.pooling, "source": f"{gate.backend} of {gate.parent}",
+        "load s": round(m.load_seconds, 2) if m else None,
+        "short texts/s": round(m.short_per_s, 1) if m else None,
+        "long texts/s": round(m.long_per_s, 1) if m else None,
+        "gate": "degraded" if gate.degraded else "ok", "cosine to parent (mean / min)":
+            f"{gate.mean_cosine:.4f} / {gate.min_cosine:.4f}",
+        "Lee Spearman (variant / parent)": f"{gate.variant_spearman:.4f} / {gate.parent_spearman:.4f}",
+        "Spearman Δ": round(gate.spearman_difference, 4),
+        "description": f"{spec.description} Run by ONNX Runtime ({gate.backend}, built for {gate.isa}).",
+    }
 
 
 def measure_section(specs: dict[str, ModelSpec]) -> None:

@@ -13,13 +13,16 @@ import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 from scipy.stats import spearmanr
 
 from embedlab.embedder import l2_normalize
 from embedlab.paths import atomic_write_json, models_dir
+
+if TYPE_CHECKING:
+    from embedlab.models.spec import ModelSpec
 
 log = logging.getLogger(__name__)
 
@@ -136,3 +139,18 @@ def built_gates() -> dict[str, Gate]:
 def gate_for(name: str) -> Gate | None:
     """The quality gate of a built variant (``minilm+int8``); None if it was never built here."""
     return built_gates().get(name.strip())
+
+
+def built_variants() -> list[tuple[ModelSpec, Gate]]:
+    """Each built variant whose model can still be resolved, with its gate, by name (what the model
+    lists offer beside the catalog)."""
+    from embedlab.errors import EmbedlabError
+    from embedlab.models.registry import resolve_spec
+
+    rows = []
+    for name, gate in sorted(built_gates().items()):
+        try:
+            rows.append((resolve_spec(name), gate))
+        except EmbedlabError:  # its base model was removed: nothing to offer
+            continue
+    return rows
