@@ -14,7 +14,9 @@ from embedlab.paths import atomic_write_json
 log = logging.getLogger(__name__)
 
 BENCH_VERSION = 1
-"""Bump when a change to a task's computation changes its numbers: cached results stop matching."""
+"""Bump when a change to a task's computation changes its numbers: cached results stop matching.
+Not bumped for the ``speed`` record added to results (speed.py): it does not change the scores, and a
+result stored without one still loads; the benchmark measures its speed and adds it."""
 
 
 def model_fingerprint(model) -> dict | None:

@@ -11,6 +11,7 @@ stored with the task's result, so a cached result keeps the speed measured when 
 from __future__ import annotations
 
 import hashlib
+import math
 import resource
 import sys
 import threading
@@ -20,15 +21,16 @@ from typing import Callable, Sequence
 
 SPEED_TEXTS = 128  # the fixed sample: at most this many distinct texts of a task
 SPEED_SECONDS = 2.0  # per sample: encoding stops after the chunk that crosses this
-SPEED_CHUNK = 16  # texts per encode call: small enough that a slow model stops near the budget
+FIRST_CHUNK = 4  # texts in the first timed call; later calls are sized from the rate so far, so a slow
+SPEED_CHUNK = 64  # model stops near the budget, up to this many (fewer calls: less per-call overhead)
 WARMUP_TEXTS = 2  # encoded first and not timed: first calls pay for thread pools and allocations
 MEMORY_METHODS = ("psutil", "getrusage")
 """How ``peak_rss_mb`` was taken: the process's RSS sampled every 5 ms during the timed encode
 (psutil, when installed), or the process's lifetime high-water mark (``resource.getrusage``)."""
 SPEED_METHOD = (
     f"texts/s, tokens/s: encoding a fixed sample of each task's own texts (at most {SPEED_TEXTS} distinct "
-    f"texts, picked by hash) on this machine with the embedding cache bypassed, {SPEED_CHUNK} texts per call "
-    f"until the sample is done or {SPEED_SECONDS:g} s are spent, after {WARMUP_TEXTS} untimed warm-up texts; "
+    f"texts, picked by hash) on this machine with the embedding cache bypassed, {FIRST_CHUNK} to {SPEED_CHUNK} "
+    f"texts per call until the sample is done or {SPEED_SECONDS:g} s are spent, after {WARMUP_TEXTS} untimed warm-up texts; "
     "the row shows the geometric mean over the tasks. Tokens are the model's tokenizer counts, truncated to "
     "its maximum length (none for a model without token_lengths). peak MB: the process's RSS high-water mark "
     "during the timed encode, sampled every 5 ms with psutil (resource.getrusage's lifetime maximum without "
@@ -87,21 +89,25 @@ def encoder_of(model):
 
 def measure_speed(model, texts: Sequence[str], *, role: str = "document", seconds: float = SPEED_SECONDS,
                   chunk: int = SPEED_CHUNK, clock: Callable[[], float] = time.perf_counter) -> Speed | None:
-    """Time ``model`` encoding ``texts`` (the embedding cache bypassed) in chunks of ``chunk``,
-    stopping once ``seconds`` are spent; None for no texts."""
+    """Time ``model`` encoding ``texts`` (the embedding cache bypassed) until the texts are done or
+    ``seconds`` are spent; None for no texts. The first call takes ``FIRST_CHUNK`` texts, each next
+    one as many as the rate so far fits in the time left (1 to ``chunk``), so the budget is
+    overshot by about one text, not one chunk, on a slow model."""
     raw = encoder_of(model)
     texts = list(texts)
     if not texts:
         return None
     raw.encode(texts[:WARMUP_TEXTS], role=role)
-    done, elapsed = 0, 0.0
+    done, elapsed, size = 0, 0.0, min(FIRST_CHUNK, chunk)
     with PeakRss() as memory:
         while done < len(texts) and elapsed < seconds:
-            part = texts[done:done + chunk]
+            part = texts[done:done + size]
             start = clock()
             raw.encode(part, role=role)
             elapsed += clock() - start
             done += len(part)
+            rate = done / elapsed if elapsed > 0 else math.inf
+            size = int(max(1, min(chunk, rate * (seconds - elapsed))))
     return Speed(texts=done, seconds=elapsed, tokens=token_count(raw, texts[:done], role), role=role,
                  peak_rss_mb=memory.peak_mb, memory=memory.method)
 
