@@ -60,7 +60,9 @@ class ModelSpec:
         return self.query_prompt if role == "query" else self.document_prompt
 
     def with_pooling(self, pooling: str) -> "ModelSpec":
-        return dataclasses.replace(self, name=f"{self.name}@{pooling}", pooling=check_pooling(pooling))
+        # The backend suffix stays last, so the name parses back: "minilm@cls+int8".
+        suffix = f"+{self.backend}" if self.backend != "torch" else ""
+        return dataclasses.replace(self, name=f"{self.parent_name}@{pooling}{suffix}", pooling=check_pooling(pooling))
 
     def with_backend(self, backend: str) -> "ModelSpec":
         """The same model run by ``backend``; ``"torch"`` is the model itself."""

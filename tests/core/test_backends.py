@@ -32,6 +32,7 @@ def test_backend_composes_with_pooling():
     assert (decoder.pooling, decoder.backend, decoder.padding_side) == ("weighted-mean", "onnx", "left")
     assert resolve_spec("minilm").backend == "torch"
     assert resolve_spec("minilm+torch") == resolve_spec("minilm")
+    assert resolve_spec("minilm+int8").with_pooling("max").name == "minilm@max+int8"  # parses back
 
 
 def test_split_backend_leaves_paths_and_plain_names_alone():
