@@ -20,7 +20,8 @@ class _Printer:
         if phase != self.phase:
             if self.tty and self.phase is not None:
                 print(file=sys.stderr)
-            print(f"{phase}…", end="" if self.tty else "\n", file=sys.stderr, flush=True)
+            ellipsis = "…" if done < total else ""  # a phase reported as finished ("Saved as NAME") has none
+            print(f"{phase}{ellipsis}", end="" if self.tty else "\n", file=sys.stderr, flush=True)
             self.phase = phase
         if self.tty and total > 1:
             print(f"\r\033[K{phase}: {done}/{total}", end="", file=sys.stderr, flush=True)

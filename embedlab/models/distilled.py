@@ -96,7 +96,7 @@ def distill_model(parent: str, name: str, *, dims: int = DEFAULT_DIMS,
 
     # 2. the parent's backbone (a projection head would not be in the static table: refuse it)
     report(f"Loading {spec.name}", 0, 1)
-    folder = model_folder(spec)
+    folder = model_folder(spec, lambda done, total: report(f"Preparing {spec.name}'s files", done, total))
     st_folder = read_st_folder(folder)
     if st_folder["dense"]:
         raise OptionError(f"Cannot distil {spec.name!r}: it has a projection (Dense) head, and model2vec "
