@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from embedlab.errors import DataError, OptionError
+from embedlab.explorer.knn import KnnGraph
 from embedlab.explorer.projection import ProjectionConfig, reduce_dimensions
 
 SPACES: tuple[str, ...] = ("umap-5d", "raw")
@@ -60,7 +61,8 @@ class Clustering:
     notes: tuple[str, ...] = ()  # why ``space`` differs from the config's, when it does
 
 
-def cluster(vectors: np.ndarray, config: ClusterConfig = ClusterConfig()) -> Clustering:
+def cluster(vectors: np.ndarray, config: ClusterConfig = ClusterConfig(), *, knn: KnnGraph | None = None) -> Clustering:
+    """HDBSCAN labels; ``knn`` (cosine, at least ``umap_neighbors`` per point) spares the 5-D UMAP its own search."""
     import hdbscan
 
     _check_corpus_size(len(vectors), config.min_cluster_size)
@@ -72,7 +74,7 @@ def cluster(vectors: np.ndarray, config: ClusterConfig = ClusterConfig()) -> Clu
         # min_dist 0 packs dense regions tightly, which is what a density clusterer wants.
         reduced = reduce_dimensions(vectors, ProjectionConfig(
             method="umap", n_components=5, n_neighbors=config.umap_neighbors, min_dist=0.0, metric="cosine",
-            seed=config.seed))
+            seed=config.seed), knn=knn)
         points, space = reduced.coords.astype(np.float64), f"{reduced.method}-5d"
         notes = tuple(f"Clustering: {note}" for note in reduced.notes)
     model = hdbscan.HDBSCAN(min_cluster_size=config.min_cluster_size, min_samples=config.min_samples,

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from embedlab.errors import DataError, OptionError
+from embedlab.explorer.knn import nearest_neighbours
 
 
 def knn_indices(vectors: np.ndarray, k: int, *, chunk: int = 2048) -> np.ndarray:
@@ -17,16 +18,7 @@ def knn_indices(vectors: np.ndarray, k: int, *, chunk: int = 2048) -> np.ndarray
     n = len(vectors)
     if not 1 <= k < n:
         raise OptionError(f"k must be between 1 and {n - 1} for {n} documents, got {k}.")
-    unit = (vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)).astype(np.float32)
-    out = np.empty((n, k), dtype=np.int64)
-    for start in range(0, n, chunk):
-        sims = unit[start:start + chunk] @ unit.T  # (chunk, n)
-        rows = np.arange(sims.shape[0])
-        sims[rows, start + rows] = -np.inf
-        part = np.argpartition(-sims, k, axis=1)[:, :k]
-        order = np.argsort(-np.take_along_axis(sims, part, axis=1), axis=1)
-        out[start:start + chunk] = np.take_along_axis(part, order, axis=1)
-    return out
+    return nearest_neighbours(vectors, k + 1, metric="cosine", block=chunk).indices[:, 1:]
 
 
 def neighbourhood_agreement(a: np.ndarray, b: np.ndarray, *, k: int = 10) -> np.ndarray:

@@ -15,6 +15,7 @@ from embedlab.explorer.clustering import (
     cluster,
     min_cluster_size_for,
 )
+from embedlab.explorer.knn import EXACT_METRICS, KnnGraph, nearest_neighbours
 from embedlab.explorer.projection import ProjectionConfig, reduce_dimensions
 from embedlab.explorer.topics import ClusterSummary, describe_clusters
 
@@ -83,21 +84,47 @@ def explore(texts: list[str], embedder: Embedder, config: ExploreConfig = Explor
     vectors = embedder.encode(texts, batch_size=config.batch_size, progress=progress)
     seconds["embed"] = time.perf_counter() - start
 
-    # 2. Reduce to a 2-D map.
-    say(f"{name}: {config.projection.method.upper()} map")
+    # 2. One exact neighbour graph for both UMAP reductions (counted in the map's time).
     start = time.perf_counter()
-    projection = reduce_dimensions(vectors, config.projection)
+    knn = shared_graph(vectors, config)
+
+    # 3. Reduce to a 2-D map.
+    say(f"{name}: {config.projection.method.upper()} map")
+    projection = reduce_dimensions(vectors, config.projection, knn=knn)
     seconds["map"] = time.perf_counter() - start
 
-    # 3. Cluster (HDBSCAN on its own 5-D reduction or the raw vectors, not on the 2-D picture).
+    # 4. Cluster (HDBSCAN on its own 5-D reduction or the raw vectors, not on the 2-D picture).
     say(f"{name}: clustering ({config.clustering.space})")
     start = time.perf_counter()
-    clustering = cluster(vectors, config.clustering)
+    clustering = cluster(vectors, config.clustering, knn=knn)
     seconds["cluster"] = time.perf_counter() - start
 
-    # 4. Describe each cluster.
+    # 5. Describe each cluster.
     say(f"{name}: describing clusters")
     summaries = describe_clusters(texts, vectors, clustering.labels, top_words=config.top_words)
     return ModelMap(name, vectors, projection.coords, clustering.labels, summaries, seconds,
                     map_method=projection.method, cluster_space=clustering.space,
                     notes=(*projection.notes, *clustering.notes))
+
+
+def shared_graph(vectors: np.ndarray, config: ExploreConfig) -> KnnGraph | None:
+    """The neighbour graph both UMAP reductions can start from, or None when at most one would use it
+    (each reduction then builds what it needs itself)."""
+    users = [(p.metric, p.n_neighbors) for p in [config.projection] if p.method == "umap"]
+    if config.clustering.space == "umap-5d":
+        users.append(("cosine", config.clustering.umap_neighbors))
+    metrics = {metric for metric, _ in users}
+    if len(users) < 2 or len(metrics) != 1 or not metrics <= set(EXACT_METRICS):
+        return None
+    k = min(max(n for _, n in users), len(vectors) - 1)
+    return nearest_neighbours(vectors, k, metric=metrics.pop()) if k >= 1 else None
+
+
+def warm_up() -> None:
+    """Run a tiny random corpus through the map and clustering steps so numba compiles UMAP's
+    kernels now, not during a user's first map (~10-20 s per process; UMAP does not cache them on disk)."""
+    tiny = np.random.default_rng(0).normal(size=(300, 16)).astype(np.float32)
+    config = ExploreConfig(clustering=ClusterConfig(min_cluster_size=10))
+    knn = shared_graph(tiny, config)
+    reduce_dimensions(tiny, config.projection, knn=knn)
+    cluster(tiny, config.clustering, knn=knn)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
 from embedlab.errors import DataError, OptionError
+from embedlab.explorer.knn import EXACT_METRICS, KnnGraph, nearest_neighbours
 
 METHODS: tuple[str, ...] = ("umap", "pca")
 UMAP_METRICS: tuple[str, ...] = ("cosine", "euclidean", "manhattan", "correlation")
@@ -44,8 +46,14 @@ class Projection:
     notes: tuple[str, ...] = ()
 
 
-def reduce_dimensions(vectors: np.ndarray, config: ProjectionConfig = ProjectionConfig()) -> Projection:
-    """(n, dim) -> (n, n_components). Deterministic for a given seed."""
+def reduce_dimensions(vectors: np.ndarray, config: ProjectionConfig = ProjectionConfig(), *,
+                      knn: KnnGraph | None = None) -> Projection:
+    """(n, dim) -> (n, n_components). Deterministic for a given seed.
+
+    UMAP starts from ``knn`` when it was built with the config's metric and enough neighbours (the
+    explorer builds one graph for the map and the clustering); otherwise from an exact graph built
+    here, or, for a metric no matrix product gives, from UMAP's own search.
+    """
     vectors = np.asarray(vectors, dtype=np.float32)
     n = len(vectors)
     if n < 3:
@@ -63,6 +71,7 @@ def reduce_dimensions(vectors: np.ndarray, config: ProjectionConfig = Projection
     notes = () if neighbors == config.n_neighbors else (
         f"UMAP used n_neighbors={neighbors} instead of {config.n_neighbors}: there are only {n} documents.",)
     reducer = umap.UMAP(
+        precomputed_knn=_graph_for(vectors, config.metric, neighbors, knn),
         n_components=config.n_components,
         n_neighbors=neighbors,
         min_dist=config.min_dist,
@@ -71,7 +80,19 @@ def reduce_dimensions(vectors: np.ndarray, config: ProjectionConfig = Projection
         n_jobs=1,  # a fixed seed forces one thread anyway; saying so silences UMAP's warning
         init="spectral" if n > config.n_components + 10 else "random",
     )
-    return Projection(reducer.fit_transform(vectors).astype(np.float32), "umap", notes)
+    with warnings.catch_warnings():
+        # Given a graph without a search index, UMAP warns that ``transform`` cannot run: never called here.
+        warnings.filterwarnings("ignore", message=r"precomputed_knn\[2\]", category=UserWarning)
+        coords = reducer.fit_transform(vectors)
+    return Projection(coords.astype(np.float32), "umap", notes)
+
+
+def _graph_for(vectors: np.ndarray, metric: str, n_neighbors: int, knn: KnnGraph | None) -> tuple:
+    if knn is not None and knn.metric == metric and knn.n_neighbors >= n_neighbors and len(knn.indices) == len(vectors):
+        return knn.for_umap(n_neighbors)
+    if metric in EXACT_METRICS:
+        return nearest_neighbours(vectors, n_neighbors, metric=metric).for_umap(n_neighbors)
+    return (None, None, None)
 
 
 def project(vectors: np.ndarray, config: ProjectionConfig = ProjectionConfig()) -> np.ndarray:

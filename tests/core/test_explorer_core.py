@@ -18,7 +18,14 @@ from embedlab.explorer.compare import (
     neighbourhood_agreement,
 )
 from embedlab.explorer.export import documents_frame, safe
-from embedlab.explorer.pipeline import ExploreConfig, explore, explore_config
+from embedlab.explorer.knn import nearest_neighbours
+from embedlab.explorer.pipeline import (
+    ExploreConfig,
+    explore,
+    explore_config,
+    shared_graph,
+    warm_up,
+)
 from embedlab.explorer.projection import (
     ProjectionConfig,
     procrustes_align,
@@ -207,3 +214,50 @@ def test_explore_pipeline_with_a_table_embedder_and_export():
     frame = documents_frame([str(i) for i in range(24)], texts, truth, {"m@cls": result})
     assert {"cluster_m_cls", "x_m_cls", "y_m_cls", "keywords_m_cls", "label"} <= set(frame.columns)
     assert safe("a/b@c") == "a_b_c"
+
+
+def test_umap_from_a_given_graph_equals_umap_building_its_own_and_repeats_with_the_seed():
+    x, _ = blobs(n_per=20)
+    graph = nearest_neighbours(x, 15)
+    config = ProjectionConfig(method="umap", n_neighbors=10)  # a graph with more neighbours is cut to 10
+    given = reduce_dimensions(x, config, knn=graph)
+    np.testing.assert_array_equal(given.coords, reduce_dimensions(x, config).coords)
+    np.testing.assert_array_equal(given.coords, reduce_dimensions(x, config, knn=graph).coords)
+    assert not np.array_equal(given.coords, reduce_dimensions(x, ProjectionConfig(n_neighbors=10, seed=7)).coords)
+    clusters = ClusterConfig(min_cluster_size=10, umap_neighbors=10)
+    np.testing.assert_array_equal(cluster(x, clusters, knn=graph).labels, cluster(x, clusters).labels)
+
+
+def test_a_graph_of_another_metric_is_not_used():
+    x, _ = blobs(n_per=20)
+    euclidean = nearest_neighbours(x, 15, metric="euclidean")
+    config = ProjectionConfig(n_neighbors=15)
+    np.testing.assert_array_equal(reduce_dimensions(x, config, knn=euclidean).coords, reduce_dimensions(x, config).coords)
+
+
+def test_explore_shares_one_graph_only_when_both_reductions_can_use_it():
+    x, _ = blobs(n_per=20)
+    both = shared_graph(x, explore_config(60, n_neighbors=12))
+    assert both.metric == "cosine" and both.indices.shape == (60, 12)
+    assert shared_graph(x, explore_config(60, map_method="pca")) is None  # only the clustering uses UMAP
+    assert shared_graph(x, explore_config(60, space="raw")) is None  # only the map does
+    assert shared_graph(x, explore_config(60, metric="euclidean")) is None  # map and clusters differ in metric
+    assert shared_graph(x, explore_config(60, metric="manhattan")) is None
+
+
+def test_explore_with_the_shared_graph_gives_the_same_map_and_clusters_as_separate_steps():
+    x, truth = blobs(n_per=20)
+    texts = [f"doc{i} topic{t}" for i, t in enumerate(truth)]
+    config = explore_config(60, n_neighbors=10, min_cluster_size=10)
+    result = explore(texts, TableEmbedder({t: v.tolist() for t, v in zip(texts, x)}), config)
+    assert result.coords.shape == (60, 2) and result.labels.shape == (60,)
+    assert (result.map_method, result.cluster_space) == ("umap", "umap-5d")
+    vectors = result.vectors  # what the embedder returned (unit length), as the steps saw them
+    np.testing.assert_array_equal(result.coords, reduce_dimensions(vectors, config.projection).coords)
+    separate = cluster(vectors, config.clustering).labels
+    np.testing.assert_array_equal(result.labels, separate)
+    assert result.labels.max() + 1 == 3 and label_scores(result.labels, truth).ari == pytest.approx(1.0)
+
+
+def test_warm_up_runs_the_map_and_clustering_path():
+    warm_up()  # compiles numba's kernels on a tiny random corpus; must not raise

@@ -1,0 +1,86 @@
+"""Exact k-nearest-neighbour graphs from blocked matrix products, in UMAP's format.
+
+Both reductions of the explorer (the 2-D map and the 5-D clustering space) start from the same
+neighbour graph; building it once, exactly, replaces two approximate NN-descent searches (and their
+numba compilation). At 20k documents an exact search is a few hundred GFLOP of BLAS, cheaper than
+NN-descent on two cores, and it never misses a neighbour.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from embedlab.errors import OptionError
+
+EXACT_METRICS: tuple[str, ...] = ("cosine", "correlation", "euclidean")
+"""Metrics whose distances a matrix product gives; UMAP searches the others itself."""
+
+
+@dataclass(frozen=True)
+class KnnGraph:
+    """Each row's k nearest points, UMAP's convention: the point itself first, at distance 0."""
+
+    indices: np.ndarray  # (n, k) int32, ascending distance, column 0 = the row's own index
+    distances: np.ndarray  # (n, k) float32, column 0 = 0
+    metric: str
+
+    @property
+    def n_neighbors(self) -> int:
+        return self.indices.shape[1]
+
+    def for_umap(self, n_neighbors: int) -> tuple[np.ndarray, np.ndarray]:
+        """``precomputed_knn`` for ``umap.UMAP``: fresh copies, because UMAP writes into them
+        (it marks neighbours beyond the metric's disconnection distance with -1)."""
+        if n_neighbors > self.n_neighbors:
+            raise OptionError(f"This graph has {self.n_neighbors} neighbours per point; {n_neighbors} were asked.")
+        return (np.ascontiguousarray(self.indices[:, :n_neighbors]),
+                np.ascontiguousarray(self.distances[:, :n_neighbors]))
+
+
+def nearest_neighbours(vectors: np.ndarray, n_neighbors: int, *, metric: str = "cosine",
+                       block: int = 1024) -> KnnGraph:
+    """The exact ``n_neighbors`` nearest points of every row (itself included, first).
+
+    Blocks of ``block`` rows are compared with all rows at once, so memory stays at block x n.
+    """
+    if metric not in EXACT_METRICS:
+        raise OptionError(f"No exact search for metric {metric!r}. Exact metrics: {', '.join(EXACT_METRICS)}.")
+    x = np.asarray(vectors, dtype=np.float32)
+    n = len(x)
+    if not 1 <= n_neighbors <= n:
+        raise OptionError(f"n_neighbors must be between 1 and {n} for {n} points, got {n_neighbors}.")
+    if metric == "correlation":  # correlation distance is the cosine distance of centred rows
+        x = x - x.mean(axis=1, keepdims=True)
+    if metric == "euclidean":
+        sq = np.einsum("ij,ij->i", x, x)
+    else:
+        x = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+    indices = np.empty((n, n_neighbors), dtype=np.int32)
+    for start in range(0, n, block):
+        # 1. Score the block against every row; larger score = nearer.
+        scores = x[start:start + block] @ x.T  # (block, n)
+        if metric == "euclidean":  # -|a-b|^2 up to the block row's own |a|^2, which cannot change its order
+            scores *= 2
+            scores -= sq
+        rows = np.arange(len(scores))
+        scores[rows, start + rows] = np.inf  # itself first, even beside an exact duplicate
+        # 2. Keep the k best per row, then order those k.
+        best = np.argpartition(scores, n - n_neighbors, axis=1)[:, n - n_neighbors:]
+        order = np.argsort(-np.take_along_axis(scores, best, axis=1), axis=1, kind="stable")
+        indices[start:start + block] = np.take_along_axis(best, order, axis=1)
+    return KnnGraph(indices, _distances(x, indices, metric), metric)
+
+
+def _distances(x: np.ndarray, indices: np.ndarray, metric: str) -> np.ndarray:
+    """Distances to the chosen neighbours, recomputed pairwise (no cancellation from the block products)."""
+    out = np.empty(indices.shape, dtype=np.float32)
+    for j in range(indices.shape[1]):
+        diff_or_dot = x[indices[:, j]]
+        if metric == "euclidean":
+            out[:, j] = np.linalg.norm(x - diff_or_dot, axis=1)
+        else:
+            out[:, j] = 1.0 - np.einsum("ij,ij->i", x, diff_or_dot)
+    out[:, 0] = 0.0
+    return np.maximum(out, 0.0)
