@@ -11,10 +11,12 @@ opens inside the app; the legacy pass ends there.
 from __future__ import annotations
 
 import ipaddress
+import logging
 import threading
 
 import streamlit as st
 
+from embedlab.explorer.pipeline import warm_up
 from ui import sidebar, state
 
 _ROUTED = threading.local()  # set while run() executes a page, in that script thread only
@@ -32,6 +34,7 @@ PAGES = [  # (file, title, icon); the URL path is the file's stem, Home is the d
 
 def run() -> None:
     st.set_page_config(page_title="embedlab", page_icon=":material/scatter_plot:", layout="wide")
+    start_warm_up()
     state.init()
     navigation = st.navigation([st.Page(path, title=title, icon=icon, default=(n == 0))
                                 for n, (path, title, icon) in enumerate(PAGES)])
@@ -42,6 +45,27 @@ def run() -> None:
         navigation.run()
     finally:
         _ROUTED.active = False
+
+
+_WARM_UP_LOCK = threading.Lock()
+_warm_up_thread: threading.Thread | None = None
+
+
+def start_warm_up() -> None:
+    """Once per server process, compile the explorer's numba kernels in a background thread, so the
+    first map a user asks for does not wait ~10-20 s for them."""
+    global _warm_up_thread
+    with _WARM_UP_LOCK:
+        if _warm_up_thread is None:
+            _warm_up_thread = threading.Thread(target=_warm_up, name="embedlab-numba-warm-up", daemon=True)
+            _warm_up_thread.start()
+
+
+def _warm_up() -> None:
+    try:
+        warm_up()
+    except Exception:  # the first real map then compiles instead; say why in the server log
+        logging.getLogger(__name__).exception("Warming up the explorer's UMAP failed")
 
 
 def require_router() -> None:
