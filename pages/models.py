@@ -213,9 +213,10 @@ def distill_section(specs: dict[str, ModelSpec]) -> None:
             reports[name] = compare_with_parent(name, sample=n_sample, progress=_phase_bar(bar))
         except (EmbedlabError, OSError) as exc:
             st.error(f"Could not compare {name}: {exc}")
+        else:
+            st.session_state[state.MODELS_MEASURED].update(reports[name].speed)
+            st.rerun()  # redraws the catalog above with both models' speeds; the report is kept in state
         bar.empty()
-        if name in reports:
-            st.session_state[state.MODELS_MEASURED].update(reports[name].speed)  # the catalog shows them too
     if name in reports:
         _show_distill_report(reports[name])
 

@@ -224,6 +224,11 @@ class DistilledEmbedder:
     def parameters(self) -> int:
         return int(self.model.embedding.size)
 
+    @property
+    def weight_bytes(self) -> int:
+        """The table's bytes in memory (what the benchmark's "weights MB" column reports)."""
+        return int(self.model.embedding.nbytes)
+
     def cache_key(self, role: str) -> str:
         parts = {"v": ENCODE_FORMAT_VERSION, "model": self.fingerprint, "prompt": self.spec.prompt(role),
                  "max_len": self.max_seq_length}
