@@ -1,9 +1,17 @@
-"""Corpus-explorer scale: time and peak memory for 2k, 10k and 20k documents.
+"""Corpus-explorer map + clusters with cached embeddings: the path before issue 13 against today's.
+
+"old": what ``explore`` ran before issue 13 (reproduced here as the baseline): two independent UMAP
+fits (2-D map, 5-D clustering space), each with its own approximate NN-descent search, then HDBSCAN.
+"new": ``explore`` as it stands: one exact cosine kNN graph from blocked matrix products, handed to
+both UMAP fits (same seed, so still one thread each), then HDBSCAN.
 
 Documents are BBC News sentences (the bundled corpus split into sentences, so 20k distinct texts
-exist). Each size runs in its own subprocess so peak memory is that size's alone; a sampler thread
-records the peak resident memory of each stage. Ratios are against the smallest size measured in
-the same run (linear scaling would be 5x and 10x).
+exist), embedded once through the data folder's embedding cache (the explorer's "cached" case).
+Every (size, path) runs in its own subprocess, so peak memory is that run's alone. Each subprocess
+first warms numba up through its own path (timed apart, as the app now does in the background at
+start; the old warm-up runs both of UMAP's search paths, below and above 4,096 points), then
+times map + clusters. Clustering quality: V-measure against the 5 BBC topics for both paths on the
+2,225 BBC articles (text column), with the explorer's automatic min_cluster_size.
 
     python benchmarks/cluster.py [--sizes 2000,10000,20000] [--model minilm]
 
@@ -22,9 +30,14 @@ import threading
 import time
 from pathlib import Path
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+PATHS = ("old", "new")
+SEED, NEIGHBOURS = 42, 15
 
 
 def rss_mb() -> float:
@@ -58,87 +71,146 @@ class PeakMemory:
         self.peak = max(self.peak, rss_mb())
 
 
-def sentences(n: int) -> list[str]:
+def old_path(vectors: np.ndarray, min_cluster_size: int) -> tuple[float, float, np.ndarray]:
+    """The explorer's map and clusters before issue 13: (map seconds, cluster seconds, labels)."""
+    import hdbscan
+    import umap
+
+    def fit(n_components: int, min_dist: float) -> np.ndarray:
+        return umap.UMAP(n_components=n_components, n_neighbors=NEIGHBOURS, min_dist=min_dist, metric="cosine",
+                         random_state=SEED, n_jobs=1, init="spectral").fit_transform(vectors)
+
+    start = time.perf_counter()
+    fit(2, 0.1)
+    map_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    reduced = fit(5, 0.0).astype(np.float64)
+    labels = hdbscan.HDBSCAN(min_cluster_size=min_cluster_size, metric="euclidean",
+                             cluster_selection_method="eom").fit_predict(reduced)
+    return map_seconds, time.perf_counter() - start, labels
+
+
+class Cached:
+    """An embedder whose vectors are already known: ``explore`` then times only map and clusters."""
+
+    name = "cached"
+
+    def __init__(self, vectors: np.ndarray):
+        self.vectors = vectors
+
+    def encode(self, texts, **_kwargs) -> np.ndarray:
+        return self.vectors
+
+
+def new_path(texts: list[str], vectors: np.ndarray, min_cluster_size: int) -> tuple[float, float, np.ndarray]:
+    from embedlab.explorer.pipeline import explore, explore_config
+
+    config = explore_config(len(texts), min_cluster_size=min_cluster_size, seed=SEED, n_neighbors=NEIGHBOURS)
+    result = explore(texts, Cached(vectors), config)
+    return result.seconds["map"], result.seconds["cluster"], result.labels
+
+
+def warm_up(path: str) -> None:
+    if path == "new":
+        from embedlab.explorer.pipeline import warm_up as explorer_warm_up
+
+        explorer_warm_up()
+    else:  # UMAP takes another path from 4,096 points on (NN-descent): compile both here, not in the timed run
+        for n in (300, 4100):
+            old_path(np.random.default_rng(0).normal(size=(n, 16)).astype(np.float32), 10)
+
+
+def run_one(path: str, corpus: Path, n: int) -> dict:
+    from embedlab.explorer.clustering import auto_min_cluster_size
+    from embedlab.explorer.compare import label_scores
+
+    data = json.loads(corpus.with_suffix(".json").read_text())
+    texts, labels = data["texts"][:n], data.get("labels")
+    vectors = np.load(corpus.with_suffix(".npy"))[:n]
+    min_cluster_size = auto_min_cluster_size(n) if labels else max(15, n // 200)
+    with PeakMemory() as warm:
+        warm_up(path)
+    run = old_path if path == "old" else (lambda v, m: new_path(texts, v, m))
+    with PeakMemory() as m:
+        map_s, cluster_s, found = run(vectors, min_cluster_size)
+    row = {"path": path, "documents": n, "warmup_seconds": round(warm.seconds, 2),
+           "map_seconds": round(map_s, 2), "cluster_seconds": round(cluster_s, 2),
+           "total_seconds": round(m.seconds, 2), "peak_rss_mb": round(m.peak),
+           "clusters": int(found.max() + 1), "noise_share": round(float((found == -1).mean()), 3)}
+    if labels:
+        row["v_measure"] = round(label_scores(found, labels[:n]).v_measure, 4)
+    return row
+
+
+def embed_corpora(model_name: str, sizes: list[int], folder: Path) -> dict[str, Path]:
+    """Vectors for the largest sentence set and for BBC articles, through the data folder's cache."""
     from benchmarks._common import bbc_sentences
-
-    out = bbc_sentences()
-    if len(out) < n:
-        raise SystemExit(f"Only {len(out)} distinct sentences available, asked for {n}.")
-    return out[:n]
-
-
-def run_one(n: int, model_name: str) -> dict:
     from embedlab import load_model
-    from embedlab.cache import CachedEmbedder, EmbeddingCache
-    from embedlab.explorer.clustering import ClusterConfig, cluster
-    from embedlab.explorer.projection import ProjectionConfig, project
+    from embedlab.bundled import bbc_news
 
-    import numpy as np
+    model = load_model(model_name)
+    sentences = bbc_sentences()
+    if len(sentences) < max(sizes):
+        raise SystemExit(f"Only {len(sentences)} distinct sentences available, asked for {max(sizes)}.")
+    bbc = bbc_news()
+    corpora = {"sentences": {"texts": sentences[:max(sizes)]},
+               "bbc": {"texts": bbc["text"].tolist(), "labels": bbc["label"].tolist()}}
+    out = {}
+    for name, data in corpora.items():
+        out[name] = folder / name
+        np.save(out[name].with_suffix(".npy"), model.encode(data["texts"], batch_size=64))
+        out[name].with_suffix(".json").write_text(json.dumps(data))
+    return out
 
-    texts = sentences(n)
-    inner = load_model(model_name, cache=False)
-    row = {"documents": n}
-    # UMAP and HDBSCAN compile with numba on first use in a process (~10-20 s); measure that once
-    # on a tiny input so the stage timings below are the algorithms' own cost.
-    with PeakMemory() as m:
-        tiny = np.random.default_rng(0).normal(size=(300, 16)).astype(np.float32)
-        project(tiny, ProjectionConfig(method="umap"))
-        cluster(tiny, ClusterConfig(min_cluster_size=10))
-    row["numba_warmup"] = (m.seconds, m.peak)
-    row["baseline_rss_mb"] = round(rss_mb())
-    with tempfile.TemporaryDirectory() as tmp:
-        with PeakMemory() as m:
-            vectors = CachedEmbedder(inner, EmbeddingCache(tmp)).encode(texts, batch_size=64)
-        row["embed_cold"] = (m.seconds, m.peak)
-        with PeakMemory() as m:
-            CachedEmbedder(inner, EmbeddingCache(tmp)).encode(texts, batch_size=64)
-        row["embed_cached"] = (m.seconds, m.peak)
-    with PeakMemory() as m:
-        project(vectors, ProjectionConfig(method="umap"))
-    row["umap_2d"] = (m.seconds, m.peak)
-    with PeakMemory() as m:
-        project(vectors, ProjectionConfig(method="pca"))
-    row["pca_2d"] = (m.seconds, m.peak)
-    with PeakMemory() as m:
-        labels = cluster(vectors, ClusterConfig(min_cluster_size=max(15, n // 200))).labels
-    row["umap_5d_plus_hdbscan"] = (m.seconds, m.peak)
-    row["clusters"] = int(labels.max() + 1)
-    row["noise_share"] = float((labels == -1).mean())
-    return {k: ({"seconds": round(v[0], 3), "peak_rss_mb": round(v[1])} if isinstance(v, tuple) else v)
-            for k, v in row.items()}
+
+def subprocess_row(path: str, corpus: Path, n: int, model: str) -> dict:
+    proc = subprocess.run([sys.executable, __file__, "--one", path, "--corpus", str(corpus), "--n", str(n),
+                           "--model", model], capture_output=True, text=True, check=True)
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def report(rows: list[dict]) -> None:
+    for r in rows:
+        quality = f" | V-measure {r['v_measure']:.4f}" if "v_measure" in r else ""
+        print(f"{r['documents']:6} docs {r['path']:3} | map {r['map_seconds']:6.1f}s + clusters "
+              f"{r['cluster_seconds']:5.1f}s = {r['map_seconds'] + r['cluster_seconds']:6.1f}s | peak "
+              f"{r['peak_rss_mb']} MB | warm-up {r['warmup_seconds']:.1f}s | {r['clusters']} clusters, "
+              f"noise {r['noise_share']:.0%}{quality}", flush=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="2000,10000,20000")
     parser.add_argument("--model", default="minilm")
-    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # internal: run one size, print JSON
+    parser.add_argument("--one", choices=PATHS, help=argparse.SUPPRESS)  # internal: one run, print JSON
+    parser.add_argument("--corpus", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--n", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(run_one(args.one, args.model)))
+        print(json.dumps(run_one(args.one, args.corpus, args.n)))
         return
     sizes = [int(s) for s in args.sizes.split(",")]
-    results = []
-    for n in sizes:
-        proc = subprocess.run([sys.executable, __file__, "--one", str(n), "--model", args.model],
-                              capture_output=True, text=True, check=True)
-        results.append(json.loads(proc.stdout.strip().splitlines()[-1]))
-        r = results[-1]
-        print(f"{n:6} docs | " + " | ".join(
-            f"{stage} {r[stage]['seconds']:.1f}s {r[stage]['peak_rss_mb']}MB"
-            for stage in ("embed_cold", "embed_cached", "umap_2d", "pca_2d", "umap_5d_plus_hdbscan"))
-            + f" | {r['clusters']} clusters", flush=True)
-    base = results[0]
-    for r in results:
-        r["ratio_to_smallest"] = {
-            stage: round(r[stage]["seconds"] / max(base[stage]["seconds"], 1e-9), 2)
-            for stage in ("embed_cold", "embed_cached", "umap_2d", "pca_2d", "umap_5d_plus_hdbscan")}
-        r["cached_speedup"] = round(r["embed_cold"]["seconds"] / max(r["embed_cached"]["seconds"], 1e-9), 1)
-        print(f"{r['documents']:6} docs: time vs {base['documents']} docs {r['ratio_to_smallest']}; "
-              f"embedding cached is {r['cached_speedup']}x faster than cold")
+    comparisons = []
+    with tempfile.TemporaryDirectory() as tmp:
+        corpora = embed_corpora(args.model, sizes, Path(tmp))
+        runs = [("sentences", n) for n in sizes] + [("bbc", 2225)]
+        for corpus, n in runs:
+            rows = [subprocess_row(path, corpora[corpus], n, args.model) for path in PATHS]
+            report(rows)
+            old, new = rows
+            total = {r["path"]: r["map_seconds"] + r["cluster_seconds"] for r in rows}
+            entry = {"corpus": corpus, "documents": n, "old": old, "new": new,
+                     "speedup": round(total["old"] / max(total["new"], 1e-9), 2)}
+            if "v_measure" in new:
+                entry["v_measure_change"] = round(new["v_measure"] - old["v_measure"], 4)
+            print(f"{n:6} docs ({corpus}): new path {entry['speedup']}x faster than old (same run)"
+                  + (f"; V-measure change {entry['v_measure_change']:+.4f}" if "v_measure_change" in entry else ""),
+                  flush=True)
+            comparisons.append(entry)
     out = Path(__file__).parent / "results" / "cluster.json"
     out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps({"model": args.model, "cpu_count": os.cpu_count(), "results": results}, indent=2))
+    out.write_text(json.dumps({"model": args.model, "cpu_count": os.cpu_count(),
+                               "load_average_at_end": os.getloadavg(), "comparisons": comparisons}, indent=2))
     print(f"wrote {out}")
 
 
