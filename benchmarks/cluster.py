@@ -193,7 +193,7 @@ def main() -> None:
     comparisons = []
     with tempfile.TemporaryDirectory() as tmp:
         corpora = embed_corpora(args.model, sizes, Path(tmp))
-        runs = [("sentences", n) for n in sizes] + [("bbc", 2225)]
+        runs = [("bbc", 2225)] + [("sentences", n) for n in sizes]
         for corpus, n in runs:
             rows = [subprocess_row(path, corpora[corpus], n, args.model) for path in PATHS]
             report(rows)
@@ -207,11 +207,15 @@ def main() -> None:
                   + (f"; V-measure change {entry['v_measure_change']:+.4f}" if "v_measure_change" in entry else ""),
                   flush=True)
             comparisons.append(entry)
+            write(args.model, comparisons)  # after each size, so a long run interrupted keeps what it measured
+
+
+def write(model: str, comparisons: list[dict]) -> None:
     out = Path(__file__).parent / "results" / "cluster.json"
     out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps({"model": args.model, "cpu_count": os.cpu_count(),
-                               "load_average_at_end": os.getloadavg(), "comparisons": comparisons}, indent=2))
-    print(f"wrote {out}")
+    out.write_text(json.dumps({"model": model, "cpu_count": os.cpu_count(), "load_average": os.getloadavg(),
+                               "comparisons": comparisons}, indent=2))
+    print(f"wrote {out}", flush=True)
 
 
 if __name__ == "__main__":
