@@ -17,7 +17,7 @@ PAGE_BLURBS = {
     "pages/benchmark.py": "MTEB tasks on your data: a leaderboard of models across tasks",
 }
 CLI_LINE = ("Command line: `embedlab --help` (or `python -m embedlab --help`): models, embed, cluster, "
-            "eval sts|retrieval|clustering|classification|pair-classification|dedup, finetune, bench.")
+            "eval sts|retrieval|clustering|classification|pair-classification|dedup, finetune, distill, bench.")
 
 
 def links_section() -> None:
