@@ -15,7 +15,12 @@ from embedlab.explorer.clustering import (
     cluster,
     min_cluster_size_for,
 )
-from embedlab.explorer.knn import EXACT_METRICS, KnnGraph, nearest_neighbours
+from embedlab.explorer.knn import (
+    EXACT_BELOW,
+    EXACT_METRICS,
+    KnnGraph,
+    nearest_neighbours,
+)
 from embedlab.explorer.projection import ProjectionConfig, reduce_dimensions
 from embedlab.explorer.topics import ClusterSummary, describe_clusters
 
@@ -108,13 +113,13 @@ def explore(texts: list[str], embedder: Embedder, config: ExploreConfig = Explor
 
 
 def shared_graph(vectors: np.ndarray, config: ExploreConfig) -> KnnGraph | None:
-    """The neighbour graph both UMAP reductions can start from, or None when at most one would use it
-    (each reduction then builds what it needs itself)."""
+    """The neighbour graph both UMAP reductions can start from, or None when at most one would use it or
+    the corpus is too large for an exact search to pay (each reduction then builds what it needs itself)."""
     users = [(p.metric, p.n_neighbors) for p in [config.projection] if p.method == "umap"]
     if config.clustering.space == "umap-5d":
         users.append(("cosine", config.clustering.umap_neighbors))
     metrics = {metric for metric, _ in users}
-    if len(users) < 2 or len(metrics) != 1 or not metrics <= set(EXACT_METRICS):
+    if len(users) < 2 or len(vectors) >= EXACT_BELOW or len(metrics) != 1 or not metrics <= set(EXACT_METRICS):
         return None
     k = min(max(n for _, n in users), len(vectors) - 1)
     return nearest_neighbours(vectors, k, metric=metrics.pop()) if k >= 1 else None

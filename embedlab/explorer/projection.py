@@ -8,7 +8,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from embedlab.errors import DataError, OptionError
-from embedlab.explorer.knn import EXACT_METRICS, KnnGraph, nearest_neighbours
+from embedlab.explorer.knn import (
+    EXACT_BELOW,
+    EXACT_METRICS,
+    KnnGraph,
+    nearest_neighbours,
+)
 
 METHODS: tuple[str, ...] = ("umap", "pca")
 UMAP_METRICS: tuple[str, ...] = ("cosine", "euclidean", "manhattan", "correlation")
@@ -52,7 +57,7 @@ def reduce_dimensions(vectors: np.ndarray, config: ProjectionConfig = Projection
 
     UMAP starts from ``knn`` when it was built with the config's metric and enough neighbours (the
     explorer builds one graph for the map and the clustering); otherwise from an exact graph built
-    here, or, for a metric no matrix product gives, from UMAP's own search.
+    here, or, from ``EXACT_BELOW`` documents on or for a metric no matrix product gives, from UMAP's own search.
     """
     vectors = np.asarray(vectors, dtype=np.float32)
     n = len(vectors)
@@ -90,7 +95,7 @@ def reduce_dimensions(vectors: np.ndarray, config: ProjectionConfig = Projection
 def _graph_for(vectors: np.ndarray, metric: str, n_neighbors: int, knn: KnnGraph | None) -> tuple:
     if knn is not None and knn.metric == metric and knn.n_neighbors >= n_neighbors and len(knn.indices) == len(vectors):
         return knn.for_umap(n_neighbors)
-    if metric in EXACT_METRICS:
+    if metric in EXACT_METRICS and len(vectors) < EXACT_BELOW:
         return nearest_neighbours(vectors, n_neighbors, metric=metric).for_umap(n_neighbors)
     return (None, None, None)
 

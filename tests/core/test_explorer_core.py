@@ -243,6 +243,8 @@ def test_explore_shares_one_graph_only_when_both_reductions_can_use_it():
     assert shared_graph(x, explore_config(60, space="raw")) is None  # only the map does
     assert shared_graph(x, explore_config(60, metric="euclidean")) is None  # map and clusters differ in metric
     assert shared_graph(x, explore_config(60, metric="manhattan")) is None
+    large = np.random.default_rng(0).normal(size=(4096, 4)).astype(np.float32)
+    assert shared_graph(large, explore_config(4096)) is None  # UMAP's own NN-descent is cheaper there
 
 
 def test_explore_with_the_shared_graph_gives_the_same_map_and_clusters_as_separate_steps():
