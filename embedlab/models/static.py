@@ -41,7 +41,8 @@ class StaticEmbedder:
 
     def token_lengths(self, texts: Sequence[str], *, role: str = "document") -> np.ndarray:
         prompt = self.spec.prompt(role)
-        return np.array([len(e.ids) for e in self.inference.tokenize([prompt + t for t in texts])])
+        # tokenize() pads a batch to its longest text: count the real tokens, not the padding.
+        return np.array([sum(e.attention_mask) for e in self.inference.tokenize([prompt + t for t in texts])])
 
     def encode(
         self,
