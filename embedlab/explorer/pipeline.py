@@ -126,10 +126,14 @@ def shared_graph(vectors: np.ndarray, config: ExploreConfig) -> KnnGraph | None:
 
 
 def warm_up() -> None:
-    """Run a tiny random corpus through the map and clustering steps so numba compiles UMAP's
-    kernels now, not during a user's first map (~10-20 s per process; UMAP does not cache them on disk)."""
-    tiny = np.random.default_rng(0).normal(size=(300, 16)).astype(np.float32)
+    """Run tiny random corpora through the map and clustering steps so numba compiles UMAP's kernels
+    now, not during a user's first map (UMAP does not cache them on disk). Both of UMAP's neighbour
+    searches are warmed: the exact graph below ``EXACT_BELOW`` documents, NN-descent from there on."""
+    rng = np.random.default_rng(0)
     config = ExploreConfig(clustering=ClusterConfig(min_cluster_size=10))
-    knn = shared_graph(tiny, config)
-    reduce_dimensions(tiny, config.projection, knn=knn)
-    cluster(tiny, config.clustering, knn=knn)
+    for n in (300, EXACT_BELOW):
+        tiny = rng.normal(size=(n, 16)).astype(np.float32)
+        knn = shared_graph(tiny, config)
+        reduce_dimensions(tiny, config.projection, knn=knn)
+        if n < EXACT_BELOW:  # the 5-D reduction shares the map's kernels and search; HDBSCAN needs no compile
+            cluster(tiny, config.clustering, knn=knn)
