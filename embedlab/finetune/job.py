@@ -114,6 +114,10 @@ def why_not_trainable(spec, workflow: str) -> str | None:
     if spec.kind == "static":
         return (f"{spec.name} is a static word-vector model: there is no transformer to fine-tune. "
                 "Pick minilm, mpnet or smollm2.")
+    if getattr(spec, "backend", "torch") != "torch":
+        base = spec.name.rsplit("+", 1)[0]
+        return (f"{spec.name} runs in ONNX Runtime ({spec.backend}), which cannot be trained. Fine-tune {base} "
+                f"and use the result with +{spec.backend} afterwards.")
     if spec.kind == "decoder" and workflow != "loop":
         return ("Decoders (smollm2) are fine-tuned with the hand-rolled loop, which keeps their EOS token "
                 "and last-token/weighted-mean pooling; choose workflow 'loop'.")

@@ -302,3 +302,12 @@ def test_saved_runs_are_listed_from_their_records_and_deleted_only_inside_the_zo
     delete_saved("mine", "reranker")
     delete_saved("plain", "embedder")
     assert not folder.exists() and saved_runs() == []
+
+
+def test_a_backend_variant_is_not_trainable():
+    from embedlab.finetune.job import why_not_trainable
+    from embedlab.models import resolve_spec
+
+    reason = why_not_trainable(resolve_spec("minilm+int8"), "trainer")
+    assert reason is not None and "Fine-tune minilm" in reason
+    assert why_not_trainable(resolve_spec("minilm"), "trainer") is None

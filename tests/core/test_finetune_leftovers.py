@@ -49,3 +49,4 @@ def test_sweep_keeps_a_young_folder_of_an_older_version(tmp_home):
 def test_temp_folder_names_its_owner(tmp_home):
     folder = temp_folder(zoo_folder("embedder") / "a-b-c")
     assert folder.name.startswith(".tmp-a-b-c-") and f"-{os.getpid()}-" in folder.name
+
