@@ -64,12 +64,18 @@ def check_texts(texts: Sequence[str]) -> list[str]:
     return out
 
 
+def check_batch_size(batch_size) -> int:
+    """A whole number of texts per batch, at least 1 (every embedder's ``encode`` checks it)."""
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise OptionError(f"batch_size must be a whole number of at least 1, got {batch_size!r}.")
+    return int(batch_size)
+
+
 def length_sorted_batches(lengths: Sequence[int], batch_size: int) -> list[np.ndarray]:
     """Index batches in order of decreasing length, so each batch pads to a similar length.
 
     Longest first: the most memory-hungry batch runs at once, so an out-of-memory shows up early.
     """
-    if batch_size < 1:
-        raise OptionError(f"batch_size must be at least 1, got {batch_size}.")
+    check_batch_size(batch_size)
     order = np.argsort(-np.asarray(lengths), kind="stable")
     return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]

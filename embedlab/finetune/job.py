@@ -114,8 +114,8 @@ def why_not_trainable(spec, workflow: str) -> str | None:
     if spec.kind == "static":
         return (f"{spec.name} is a static word-vector model: there is no transformer to fine-tune. "
                 "Pick minilm, mpnet or smollm2.")
-    if getattr(spec, "backend", "torch") != "torch":
-        base = spec.name.rsplit("+", 1)[0]
+    if spec.backend != "torch":
+        base = spec.with_backend("torch").name
         return (f"{spec.name} runs in ONNX Runtime ({spec.backend}), which cannot be trained. Fine-tune {base} "
                 f"and use the result with +{spec.backend} afterwards.")
     if spec.kind == "decoder" and workflow != "loop":

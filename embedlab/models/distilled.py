@@ -25,6 +25,7 @@ import numpy as np
 from embedlab.embedder import (
     ENCODE_FORMAT_VERSION,
     Progress,
+    check_batch_size,
     check_finite,
     check_texts,
     l2_normalize,
@@ -243,8 +244,7 @@ class DistilledEmbedder:
                progress: Progress | None = None, normalize: bool = True) -> np.ndarray:
         texts = check_texts(texts)
         prompt = self.spec.prompt(role)
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-            raise OptionError(f"batch_size must be a whole number of at least 1, got {batch_size!r}.")
+        check_batch_size(batch_size)
         out = np.zeros((len(texts), self.dim), dtype=np.float32)  # (n, dim)
         step = max(batch_size, 512)  # progress in chunks: a table lookup per text is quick
         for start in range(0, len(texts), step):

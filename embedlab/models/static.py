@@ -13,11 +13,12 @@ import numpy as np
 from embedlab.embedder import (
     ENCODE_FORMAT_VERSION,
     Progress,
+    check_batch_size,
     check_finite,
     check_texts,
     l2_normalize,
 )
-from embedlab.errors import ModelLoadError, OptionError
+from embedlab.errors import ModelLoadError
 from embedlab.models.assets import file_fingerprint
 from embedlab.models.spec import ModelSpec
 
@@ -56,8 +57,7 @@ class StaticEmbedder:
         texts = check_texts(texts)
         prompt = self.spec.prompt(role)
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-            raise OptionError(f"batch_size must be a whole number of at least 1, got {batch_size!r}.")
+        check_batch_size(batch_size)
         step = max(batch_size, 256)  # progress in chunks: a table lookup per text is quick
         for start in range(0, len(texts), step):
             chunk = [prompt + t for t in texts[start : start + step]]
