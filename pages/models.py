@@ -46,21 +46,9 @@ def catalog_section(specs: dict[str, ModelSpec], custom: dict[str, ModelSpec]) -
         st.warning(problem)
     finetuned = finetuned_specs()
     measured: dict[str, Throughput] = st.session_state[state.MODELS_MEASURED]
-    rows = []
-    for spec in specs.values():
-        m = measured.get(spec.name)
-        rows.append({
-            "name": spec.name, "kind": spec.kind, "dim": (m.dim if m else spec.dim) or None,
-            "parameters (M)": round(m.parameters / 1e6, 1) if m else None,
-            "max length": spec.max_seq_length, "pooling": spec.pooling,
-            "prompts (query / document)": (f"{spec.query_prompt!r} / {spec.document_prompt!r}"
-                                           if spec.query_prompt or spec.document_prompt else "—"),
-            "source": "custom" if spec.name in custom else "fine-tuned" if spec.name in finetuned else spec.source,
-            "load s": round(m.load_seconds, 2) if m else None,
-            "short texts/s": round(m.short_per_s, 1) if m else None,
-            "long texts/s": round(m.long_per_s, 1) if m else None,
-            "description": spec.description,
-        })
+    rows = [_model_row(spec, measured.get(spec.name),
+                       "custom" if spec.name in custom else "fine-tuned" if spec.name in finetuned else spec.source)
+            for spec in specs.values()]
     rows += [_variant_row(spec, gate, measured.get(spec.name)) for spec, gate in built_variants()]
     st.dataframe(pd.DataFrame(rows).set_index("name"), key="models_catalog")
     st.caption(f"`+onnx` / `+int8` after any encoder or decoder name runs it with ONNX Runtime (fp32 / int8 weights). "
@@ -68,15 +56,26 @@ def catalog_section(specs: dict[str, ModelSpec], custom: dict[str, ModelSpec]) -
                f"{GATE_TITLES} BBC titles); one losing more than {DEGRADED_DROP} Spearman is marked degraded.")
 
 
-def _variant_row(spec: ModelSpec, gate: Gate, m: Throughput | None) -> dict:
-    """A built backend variant, with its quality gate against the fp32 parent."""
+def _model_row(spec: ModelSpec, m: Throughput | None, source: str) -> dict:
+    """One catalog row: what the spec says, and what was measured of it in this session."""
     return {
         "name": spec.name, "kind": spec.kind, "dim": (m.dim if m else spec.dim) or None,
         "parameters (M)": round(m.parameters / 1e6, 1) if m else None,
-        "max length": spec.max_seq_length, "pooling": spec.pooling, "source": f"{gate.backend} of {gate.parent}",
+        "max length": spec.max_seq_length, "pooling": spec.pooling,
+        "prompts (query / document)": (f"{spec.query_prompt!r} / {spec.document_prompt!r}"
+                                       if spec.query_prompt or spec.document_prompt else "—"),
+        "source": source,
         "load s": round(m.load_seconds, 2) if m else None,
         "short texts/s": round(m.short_per_s, 1) if m else None,
         "long texts/s": round(m.long_per_s, 1) if m else None,
+        "description": spec.description,
+    }
+
+
+def _variant_row(spec: ModelSpec, gate: Gate, m: Throughput | None) -> dict:
+    """A built backend variant: its catalog row plus its quality gate against the fp32 parent."""
+    return {
+        **_model_row(spec, m, f"{gate.backend} of {gate.parent}"),
         "gate": "degraded" if gate.degraded else "ok", "cosine to parent (mean / min)":
             f"{gate.mean_cosine:.4f} / {gate.min_cosine:.4f}",
         "Lee Spearman (variant / parent)": f"{gate.variant_spearman:.4f} / {gate.parent_spearman:.4f}",
