@@ -138,9 +138,35 @@ KEPT_WIDGETS = [SIM_SOURCE, SIM_TEXT, SIM_GEOMETRY_SOURCE, EXP_SOURCE, RET_SOURC
                 RET_LI_DOC, FT_SOURCE, FT_WORKFLOW, FT_NAME]
 DEFAULTS = {MODELS_MEASURED: {}, MODELS_DISTILL_REPORTS: {}}
 
+# What a background job records of its page's settings, so a reloaded tab gets them back with the job.
+EXPLORER_KEYS = [EXP_SOURCE, EXP_FILE, EXP_MODELS, EXP_METHOD, EXP_NEIGHBORS, EXP_MIN_DIST, EXP_METRIC, EXP_MCS,
+                 EXP_MS, EXP_SPACE, "exp_text_col", "exp_label_col", "exp_id_col"]
+RESTORED = "state_restored"  # set once per browser session, after the jobs' settings were taken over
+
+
+def snapshot(keys: list[str]) -> dict:
+    """The current values of ``keys`` that are set, to be restored by ``init`` in a new session."""
+    session = st.session_state
+    return {key: session[key] for key in keys if key in session}
+
+
+def restore_from_jobs() -> None:
+    """In a new browser session (a reloaded tab), take over the settings the latest jobs were started
+    with, so the page shows the run it is showing the result of."""
+    from ui import jobs  # imported here: ui.jobs imports the core's job classes, state is imported everywhere
+
+    session = st.session_state
+    if RESTORED in session:
+        return
+    session[RESTORED] = True
+    for job in sorted(jobs.all_latest(), key=lambda j: j.started or 0):
+        for key, value in job.settings.get("widgets", {}).items():
+            session.setdefault(key, list(value) if isinstance(value, list) else value)
+
 
 def init() -> None:
     session = st.session_state
+    restore_from_jobs()
     for key, value in DEFAULTS.items():
         session.setdefault(key, value)
     for key, value in WIDGET_DEFAULTS.items():

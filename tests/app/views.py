@@ -4,6 +4,8 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from ui import jobs
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -18,3 +20,12 @@ def open_view(name: str, **state) -> AppTest:
         at.switch_page(f"pages/{name}.py").run()
         assert not at.exception, at.exception
     return at
+
+
+def run_job(at: AppTest, button_key: str) -> AppTest:
+    """Press a button that starts a background job, wait for the job, and draw the page again, as a
+    user who waits and looks back does (AppTest does not run the page's one-second refresh)."""
+    at.button(key=button_key).click().run()
+    assert not at.exception, at.exception
+    jobs.wait_all(600)
+    return at.run()
