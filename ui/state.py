@@ -141,6 +141,9 @@ DEFAULTS = {MODELS_MEASURED: {}, MODELS_DISTILL_REPORTS: {}}
 # What a background job records of its page's settings, so a reloaded tab gets them back with the job.
 EXPLORER_KEYS = [EXP_SOURCE, EXP_FILE, EXP_MODELS, EXP_METHOD, EXP_NEIGHBORS, EXP_MIN_DIST, EXP_METRIC, EXP_MCS,
                  EXP_MS, EXP_SPACE, "exp_text_col", "exp_label_col", "exp_id_col"]
+RETRIEVAL_KEYS = [RET_SOURCE, RET_MODELS, RET_BM25, RET_HYBRID, RET_RERANKER, RET_DEPTH, RET_QUERY, RET_K, RET_MAX_Q,
+                  RET_TOP_K, "ret_rerank_base", "ret_pick", "ret_up_corpus_kept", "ret_up_queries_kept",
+                  "ret_up_qrels_kept"]
 SIMILARITY_KEYS = [SIM_SOURCE, SIM_TEXT, SIM_MODELS, SIM_CENTER, SIM_GEOMETRY_SOURCE]
 RESTORED = "state_restored"  # set once per browser session, after the jobs' settings were taken over
 

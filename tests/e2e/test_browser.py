@@ -100,6 +100,8 @@ def test_retrieval_search_rerank_and_late_interaction(app_url, browser):
     page.get_by_label("Query", exact=True).fill("Yukos oil tax dispute")
     page.get_by_label("Query", exact=True).press("Enter")
     wait_idle(page, "Retrieval lab")
+    page.get_by_text("maxsim:minilm rereads the top 20").wait_for(timeout=SLOW)  # the cost, said first
+    page.get_by_role("button", name="Search").click()  # reranking runs as a background job
     page.get_by_text("maxsim:minilm (top 20 reranked").wait_for(timeout=SLOW)
     body = page.locator("[data-testid='stMain']").inner_text()
     assert "hybrid(wordllama + BM25)" in body
