@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import threading
 
-from embedlab.evaluation.bench.job import BenchJob
 from embedlab.finetune.job import FinetuneJob
 from embedlab.jobs import Job
 
@@ -53,8 +52,8 @@ def busy_elsewhere(kind: str) -> list[str]:
     """Titles of the other jobs running now: they share this machine's cores with a new one."""
     titles = [j.title for k, j in _LATEST.items() if k != kind and j.running]
     titles += [f"fine-tuning {j.name}" for j in _JOBS.values() if j.running]
-    titles += ["a benchmark run" for j in _BENCH.values() if j.running]
     return titles
+
 
 _JOBS: dict[str, FinetuneJob] = {}
 _LOCK = threading.Lock()
@@ -76,20 +75,3 @@ def get(key: str | None) -> FinetuneJob | None:
 def running() -> FinetuneJob | None:
     """The job that is training now, if any: one at a time, the machine has two cores."""
     return next((j for j in _JOBS.values() if j.running), None)
-
-
-_BENCH: dict[str, BenchJob] = {}
-
-
-def start_bench(job: BenchJob) -> str:
-    """Start ``job`` (one benchmark at a time, as for fine-tuning) and return its key."""
-    with _LOCK:
-        if any(j.running for j in _BENCH.values()):
-            raise RuntimeError("A benchmark is already running; wait for it to finish.")
-        key = f"bench-{int(job.started * 1000)}"
-        _BENCH[key] = job.start()
-        return key
-
-
-def get_bench(key: str | None) -> BenchJob | None:
-    return _BENCH.get(key) if key else None

@@ -86,7 +86,6 @@ FT_JOB = "ft_job"  # key of this session's latest job in ui.jobs
 
 BENCH_TASKS = "bench_tasks"
 BENCH_MODELS = "bench_models"
-BENCH_JOB = "bench_job"
 
 DEFAULT_SIM_MODELS = ["minilm", "minilm@cls", "smollm2"]
 
@@ -144,6 +143,7 @@ EXPLORER_KEYS = [EXP_SOURCE, EXP_FILE, EXP_MODELS, EXP_METHOD, EXP_NEIGHBORS, EX
 RETRIEVAL_KEYS = [RET_SOURCE, RET_MODELS, RET_BM25, RET_HYBRID, RET_RERANKER, RET_DEPTH, RET_QUERY, RET_K, RET_MAX_Q,
                   RET_TOP_K, "ret_rerank_base", "ret_pick", "ret_up_corpus_kept", "ret_up_queries_kept",
                   "ret_up_qrels_kept"]
+BENCH_KEYS = [BENCH_TASKS, BENCH_MODELS]
 SIMILARITY_KEYS = [SIM_SOURCE, SIM_TEXT, SIM_MODELS, SIM_CENTER, SIM_GEOMETRY_SOURCE]
 RESTORED = "state_restored"  # set once per browser session, after the jobs' settings were taken over
 
