@@ -63,6 +63,20 @@ class JobContext:
         share = min(max(done / total, 0.0), 1.0) if total else 1.0
         self._job._update(self._start + share * (self._end - self._start), text)
 
+    def phases(self) -> Callable[[str, int, int], None]:
+        """A ``progress(phase, done, total)`` callback for work whose number of phases is not known
+        ahead: each new phase takes half of the bar still left, so the bar always moves on."""
+        seen: list[str] = []
+
+        def report(phase: str, done: int, total: int) -> None:
+            if phase not in seen:
+                seen.append(phase)
+                start = self._job.snapshot().fraction
+                self.section(start, start + (1.0 - start) / 2, phase)
+            self.progress(done, total, f"{phase}: {done:,}/{total:,}" if total > 1 else phase)
+
+        return report
+
     def note(self, text: str) -> None:
         self._job._note(text)
 

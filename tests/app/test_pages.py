@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.app.views import open_view, run_if_asked
+from tests.app.views import open_view, run_if_asked, run_job
 
 pytestmark = pytest.mark.slow
 TIMEOUT = 300
@@ -108,7 +108,7 @@ def test_similarity_typed_texts_and_a_bad_model_name():
 def test_models_page_measures_a_model():
     at = page("pages/models.py")
     at.selectbox(key="models_measure_name").set_value("wordllama")
-    at.button(key="models_measure_go").click().run()
+    run_job(at, "models_measure_go")
     assert not at.exception
     catalog = table(at, "short texts/s")
     assert catalog.loc["wordllama", "short texts/s"] > 0
