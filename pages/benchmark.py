@@ -78,15 +78,17 @@ def add_task_form(table: pd.DataFrame, kind: str, *, default_name: str) -> None:
     """Column choice for ``kind``, the task the core builds from them, and its Add button."""
     cols = list(table.columns)
     c = st.columns(3)
-    name = c[0].text_input("Task name", value=default_name, key="bench_task_name")
+    name = c[0].text_input("Task name", value=state.first_value("bench_task_name", default_name),
+                                key="bench_task_name")
     columns = {}
     for i, role in enumerate(bench.TABLE_KINDS[kind]):  # keys bench_c1..c3 follow the kind's column order
         title = "Label column (0/1)" if (kind, role) == ("pair-classification", "label") else COLUMN_TITLES[role]
-        columns[role] = st.selectbox(title, cols, index=cols.index(role) if role in cols else 0,
+        columns[role] = st.selectbox(title, cols, index=state.first_value(f"bench_c{i + 1}", cols.index(role) if role in cols else 0),
                                      key=f"bench_c{i + 1}")
     options = {}
     if kind == "dedup":
-        options["threshold"] = c[1].slider("Cosine threshold", 0.5, 1.0, 0.9, 0.01, key="bench_threshold")
+        options["threshold"] = c[1].slider("Cosine threshold", 0.5, 1.0, state.first_value("bench_threshold", 0.9), 0.01,
+                                                key="bench_threshold")
     try:
         built = bench.task_from_table(table, kind, name=name, columns=columns, **options)
     except EmbedlabError as exc:

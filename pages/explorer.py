@@ -85,7 +85,8 @@ def column_choices(columns: list[str]) -> tuple[str, str | None, str | None]:
     """The text column, and the label and id columns if the user names them."""
     text_guess = "text" if "text" in columns else columns[0]
     c1, c2, c3 = st.columns(3)
-    text_col = c1.selectbox("Text column", columns, index=columns.index(text_guess), key="exp_text_col")
+    text_col = c1.selectbox("Text column", columns, index=state.first_value("exp_text_col", columns.index(text_guess)),
+                            key="exp_text_col")
     label_col = c2.selectbox("Label column (optional)", [NONE, *columns], key="exp_label_col")
     id_col = c3.selectbox("Id column (optional)", [NONE, *columns], key="exp_id_col")
     return text_col, None if label_col == NONE else label_col, None if id_col == NONE else id_col
@@ -265,9 +266,9 @@ def compare_tab(maps: dict[str, ModelMap], docs: Documents, rows: np.ndarray) ->
     """4. Two models side by side: where their neighbourhoods and clusters agree."""
     names_list = list(maps)
     c1, c2, c3 = st.columns(3)
-    a = c1.selectbox("Model A", names_list, index=0, key="exp_cmp_a")
-    b = c2.selectbox("Model B", names_list, index=1, key="exp_cmp_b")
-    k = c3.slider("Neighbours (k)", 5, 50, 10, key="exp_cmp_k")
+    a = c1.selectbox("Model A", names_list, index=state.first_value("exp_cmp_a", 0), key="exp_cmp_a")
+    b = c2.selectbox("Model B", names_list, index=state.first_value("exp_cmp_b", 1), key="exp_cmp_b")
+    k = c3.slider("Neighbours (k)", 5, 50, state.first_value("exp_cmp_k", 10), key="exp_cmp_k")
     if a == b:
         st.info("Pick two different models.")
         return

@@ -94,7 +94,8 @@ def measure_section(specs: dict[str, ModelSpec]) -> None:
     st.subheader("Load and measure")
     c1, c2 = st.columns([2, 1])
     name = c1.selectbox("Model", list(specs), key="models_measure_name")
-    n_sample = c2.select_slider("Sample size", options=SAMPLE_SIZES, value=32, key="models_measure_n")
+    n_sample = c2.select_slider("Sample size", options=SAMPLE_SIZES, value=state.first_value("models_measure_n", 32),
+                                key="models_measure_n")
     if st.button("Load and measure", type="primary", key="models_measure_go",
                  disabled=_running(MEASURE), help="Runs in the background: you can switch pages and come back."):
         try:
@@ -136,7 +137,8 @@ def add_section() -> None:
         b1, b2, b3 = st.columns(3)
         kind = b1.selectbox("Kind", [AUTO, *CUSTOM_KINDS], key="models_add_kind")
         pooling = b2.selectbox("Pooling", [FROM_CONFIG, *POOLING_MODES], key="models_add_pooling")
-        max_len = b3.number_input("Max tokens", min_value=8, max_value=8192, value=256, step=8, key="models_add_maxlen")
+        max_len = b3.number_input("Max tokens", min_value=8, max_value=8192, value=state.first_value("models_add_maxlen", 256),
+                                   step=8, key="models_add_maxlen")
         eos = st.selectbox("Append EOS token (decoders: gives last-token pooling a summary position)",
                            [FROM_CONFIG, "yes", "no"], key="models_add_eos")
         p1, p2 = st.columns(2)
@@ -188,7 +190,7 @@ def distill_section(specs: dict[str, ModelSpec]) -> None:
         c1, c2, c3 = st.columns([2, 2, 1])
         parent = c1.selectbox("Encoder to distil", encoders, key="models_distill_parent")
         new_name = c2.text_input("Name for the static model", key="models_distill_name")
-        dims = c3.number_input("Dimensions", min_value=MIN_DIMS, max_value=4096, value=DEFAULT_DIMS, step=8,
+        dims = c3.number_input("Dimensions", min_value=MIN_DIMS, max_value=4096, value=state.first_value("models_distill_dims", DEFAULT_DIMS), step=8,
                                key="models_distill_dims")
         go = st.form_submit_button("Distil")
     if go:
@@ -209,7 +211,8 @@ def distill_section(specs: dict[str, ModelSpec]) -> None:
         return
     d1, d2 = st.columns([2, 1])
     name = d1.selectbox("Distilled model", distilled, key="models_distill_compare_name")
-    n_sample = d2.select_slider("Articles to time on", options=[50, 100, 200, 500], value=200,
+    n_sample = d2.select_slider("Articles to time on", options=[50, 100, 200, 500],
+                                value=state.first_value("models_distill_compare_n", 200),
                                 key="models_distill_compare_n")
     reports = st.session_state[state.MODELS_DISTILL_REPORTS]
     if st.button("Compare with its parent", key="models_distill_compare_go", disabled=_running(COMPARE),

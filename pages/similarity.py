@@ -163,8 +163,8 @@ def agreement_section(matrices: dict[str, np.ndarray], texts: list[str]) -> None
     st.markdown("Spearman correlation between models' similarity matrices (off-diagonal pairs).")
     st.dataframe(agreement.style.format(precision=3), key="sim_agree")
     c1, c2 = st.columns(2)
-    first = c1.selectbox("Difference: model A", names_list, index=0, key="sim_diff_a")
-    second = c2.selectbox("minus model B", names_list, index=1, key="sim_diff_b")
+    first = c1.selectbox("Difference: model A", names_list, index=state.first_value("sim_diff_a", 0), key="sim_diff_a")
+    second = c2.selectbox("minus model B", names_list, index=state.first_value("sim_diff_b", 1), key="sim_diff_b")
     if first != second:
         st.plotly_chart(charts.difference(matrices[first], matrices[second], texts, first, second), key="sim_diff")
 

@@ -31,8 +31,10 @@ def latest(kind: str) -> Job | None:
     return _LATEST.get(kind)
 
 
-def all_latest() -> list[Job]:
-    return list(_LATEST.values())
+def all_latest() -> list:
+    """The latest job of every kind, the latest fine-tuning run included."""
+    tuned = latest_finetune()
+    return [*_LATEST.values(), *([tuned] if tuned else [])]
 
 
 def wait_all(timeout: float | None = None) -> None:
@@ -46,6 +48,8 @@ def forget_finished() -> None:
     with _LOCK:
         for kind in [k for k, j in _LATEST.items() if not j.running]:
             del _LATEST[kind]
+        for key in [k for k, j in _JOBS.items() if not j.running]:
+            del _JOBS[key]
 
 
 def busy_elsewhere(kind: str) -> list[str]:
@@ -70,6 +74,11 @@ def start(job: FinetuneJob) -> str:
 
 def get(key: str | None) -> FinetuneJob | None:
     return _JOBS.get(key) if key else None
+
+
+def latest_finetune() -> FinetuneJob | None:
+    """The fine-tuning run started last (a reloaded tab shows it)."""
+    return max(_JOBS.values(), key=lambda j: j.started, default=None)
 
 
 def running() -> FinetuneJob | None:
