@@ -194,7 +194,7 @@ def saved_maps(docs: Documents) -> dict[str, ModelMap]:
     results = st.session_state.get(state.EXP_RESULTS)
     if not results or results["corpus"] != docs.key:
         if not (jobs.latest(EXPLORE) and jobs.latest(EXPLORE).running):
-            st.info("Pick models and press Run.")
+            st.info("Pick up to three models and press Run: the map, clusters and keywords appear here.")
         st.stop()
     return results["maps"]
 

@@ -5,6 +5,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -32,10 +33,13 @@ class App:
     def __init__(self) -> None:
         port = free_port()
         env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+        # The server's log goes to a file: a pipe nobody reads fills up (64 KB) and then blocks the
+        # server's next log line, and with it the whole app.
+        self.log = tempfile.NamedTemporaryFile(prefix="embedlab-app-", suffix=".log", delete=False)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-             "--server.port", str(port), "--server.address", "127.0.0.1"],
-            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+             "--server.port", str(port), "--server.address", "127.0.0.1", "--server.fileWatcherType", "none"],
+            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
         )
         self.url = f"http://127.0.0.1:{port}"
         for _ in range(120):
@@ -45,7 +49,7 @@ class App:
             except OSError:
                 time.sleep(0.5)
         self.stop()
-        pytest.fail("streamlit did not start: " + self.proc.stdout.read1(4000).decode(errors="replace"))
+        pytest.fail("streamlit did not start: " + Path(self.log.name).read_text(errors="replace")[-4000:])
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -54,6 +58,8 @@ class App:
         except subprocess.TimeoutExpired:  # a page still computing can hold the shutdown up
             self.proc.kill()
             self.proc.wait(timeout=30)
+        self.log.close()
+        Path(self.log.name).unlink(missing_ok=True)
 
 
 @pytest.fixture(scope="module")
