@@ -42,6 +42,11 @@ EXP_MCS = "exp_mcs"
 EXP_MS = "exp_ms"
 EXP_SPACE = "exp_space"
 EXP_RESULTS = "exp_results"  # {"corpus": hash of the texts, "maps": {model: ModelMap}}
+EXP_TEXT_COL = "exp_text_col"
+EXP_LABEL_COL = "exp_label_col"
+EXP_ID_COL = "exp_id_col"
+EXP_COLUMNS_OF = "exp_columns_of"  # which upload the three column choices were guessed for
+EXP_CMP_COLOUR = "exp_cmp_colour"
 
 RET_SOURCE = "ret_source"
 RET_MODELS = "ret_models"
@@ -134,7 +139,8 @@ WIDGET_DEFAULTS = {
     BENCH_MODELS: ["minilm", "wordllama"],
 }
 # Widgets whose first value is the widget's own (first option / empty), kept once the user sets them.
-KEPT_WIDGETS = [SIM_SOURCE, SIM_TEXT, SIM_GEOMETRY_SOURCE, EXP_SOURCE, RET_SOURCE, RET_QUERY, RET_LI_QUERY,
+KEPT_WIDGETS = [SIM_SOURCE, SIM_TEXT, SIM_GEOMETRY_SOURCE, EXP_SOURCE, EXP_TEXT_COL, EXP_LABEL_COL, EXP_ID_COL,
+                EXP_CMP_COLOUR, RET_SOURCE, RET_QUERY, RET_LI_QUERY,
                 RET_LI_DOC, FT_SOURCE, FT_WORKFLOW, FT_NAME]
 DEFAULTS = {MODELS_MEASURED: {}, MODELS_DISTILL_REPORTS: {}}
 
