@@ -214,7 +214,8 @@ def map_tab(name: str, model_map: ModelMap, docs: Documents, rows: np.ndarray,
     )
     picked = selected_documents(event)
     notes = [f"{len(picked):,} point{'s' if len(picked) != 1 else ''} selected" if picked else
-             "Click a point to see its nearest neighbours in each model; drag a box or lasso to list documents."]
+             "Click a point to see its nearest neighbours in each model; pick the box or lasso tool in the "
+             "chart's toolbar to select many."]
     if highlight is not None:
         notes.append(f"{int(highlight.sum())} documents contain {query!r} (ringed in black).")
     st.caption(" · ".join(notes))
@@ -348,7 +349,7 @@ def matched_keywords(model_map: ModelMap, matching: ClusterMatching) -> dict[int
 def matched_map(coords: np.ndarray, labels: np.ndarray, keywords: dict[int, list[str]], docs: Documents,
                 rows: np.ndarray, *, title: str):
     fig = charts.corpus_map(coords, [charts.cluster_group(l) for l in labels], docs.texts, rows=rows,
-                            colours=charts.cluster_colours(labels), legend=False, height=520,
+                            colours=charts.cluster_colours(labels), legend=False, height=520, width=480,
                             labels=charts.cluster_labels(cluster_centres(coords, labels), keywords, words=2))
     return fig.update_layout(title={"text": title, "x": 0, "xanchor": "left", "y": 0.99, "yanchor": "top"})
 

@@ -149,16 +149,57 @@ def cluster_labels(centres: dict[int, tuple[float, float]], keywords: dict[int, 
             for c, (x, y) in centres.items()]
 
 
+LABEL_HEIGHT = 20  # px: a 12 px label line with its padding and frame
+LABEL_CHAR = 6.8  # px: the mean width of a character at 12 px
+
+
+def label_shifts(points: list[tuple[float, float]], widths: list[float], *, height: float = LABEL_HEIGHT,
+                 tries: int = 6) -> list[float]:
+    """How far (px, up positive) to move each label so that no two overlap, placing them in list order:
+    a label stays on its point if it can, else takes the nearest free slot one label height above or
+    below, up to ``tries`` heights away (if none is free, it stays where it is)."""
+    placed: list[tuple[float, float, float, float]] = []
+    shifts = []
+    for (x, y), w in zip(points, widths):
+        candidates = [0.0] + [s * k * height for k in range(1, tries + 1) for s in (1, -1)]
+        free = (dy for dy in candidates
+                if all(x + w / 2 <= l or x - w / 2 >= r or y + dy + height / 2 <= b or y + dy - height / 2 >= t
+                       for l, b, r, t in placed))
+        dy = next(free, 0.0)
+        placed.append((x - w / 2, y + dy - height / 2, x + w / 2, y + dy + height / 2))
+        shifts.append(dy)
+    return shifts
+
+
+def _label_annotations(fig: go.Figure, labels: list[MapLabel], colours: dict[str, str], *, drawn: np.ndarray,
+                       sizes: dict[str, int], focus: str | None, plot_px: tuple[float, float]) -> None:
+    """The labels on top of the points, largest group first, moved apart (with a line back to their
+    centre) where they would cover each other. Pixel positions are estimated from ``plot_px``, the plot
+    area's size, and the drawn points' range (the chart's width is the page's, unknown here)."""
+    labels = sorted(labels, key=lambda m: -sizes.get(m.group, 0))
+    low, span = drawn.min(axis=0), np.maximum(np.ptp(drawn, axis=0), 1e-9)
+    points = [((m.x - low[0]) / span[0] * plot_px[0], (m.y - low[1]) / span[1] * plot_px[1]) for m in labels]
+    widths = [LABEL_CHAR * len(re.sub(r"<[^>]+>", "", m.text)) + 10 for m in labels]
+    for label, dy in zip(labels, label_shifts(points, widths)):
+        colour = colours.get(label.group, NOISE_COLOUR)
+        fig.add_annotation(
+            x=label.x, y=label.y, text=label.text, font={"size": 12, "color": "#111111"},
+            showarrow=bool(dy), ax=0, ay=-dy, arrowhead=0, arrowwidth=1, arrowcolor=colour,
+            bgcolor="rgba(255,255,255,0.7)", bordercolor=colour, borderwidth=1.5, borderpad=2,
+            opacity=1.0 if focus in (None, label.group) else 0.3)
+
+
 def corpus_map(coords: np.ndarray, groups: list[str], texts: list[str], *, rows: np.ndarray | None = None,
                highlight: np.ndarray | None = None, extra: list[str] | None = None,
                colours: dict[str, str] | None = None, labels: list[MapLabel] | None = None,
-               focus: str | None = None, legend: bool = True, height: int = 620) -> go.Figure:
+               focus: str | None = None, legend: bool = True, height: int = 620, width: int = 900) -> go.Figure:
     """WebGL scatter, one trace per group (so the legend toggles groups). ``rows`` picks which
     documents to draw (a sample for very large corpora); customdata carries the document index.
 
     ``colours`` maps a group to its colour (default: ``CLUSTER_PALETTE`` in group order, noise grey);
-    ``labels`` are written on top of the points; ``focus`` names a group drawn strong while the others fade;
-    ``highlight`` rings the matching documents in ``HIGHLIGHT_COLOUR``.
+    ``labels`` are written on top of the points, kept apart for a plot about ``width`` px wide;
+    ``focus`` names a group drawn strong while the others fade; ``highlight`` rings the matching documents
+    in ``HIGHLIGHT_COLOUR``.
     """
     rows = np.arange(len(coords)) if rows is None else rows
     group_arr = np.asarray(groups, dtype=object)
@@ -184,13 +225,15 @@ def corpus_map(coords: np.ndarray, groups: list[str], texts: list[str], *, rows:
             customdata=sel, hovertext=[_snippet(texts[i]) for i in sel], hoverinfo="text",
             marker={"size": 10, "color": "rgba(0,0,0,0)", "line": {"width": 2, "color": HIGHLIGHT_COLOUR}},
         ))
-    for label in labels or []:
-        fig.add_annotation(
-            x=label.x, y=label.y, text=label.text, showarrow=False, font={"size": 12, "color": "#111111"},
-            bgcolor="rgba(255,255,255,0.85)", bordercolor=colours.get(label.group, NOISE_COLOUR), borderwidth=1.5,
-            borderpad=2, opacity=1.0 if focus in (None, label.group) else 0.3)
-    fig.update_layout(height=height, dragmode="lasso", showlegend=legend, xaxis={"visible": False},
-                      yaxis={"visible": False}, **MAP_LAYOUT)
+    if labels and len(rows):
+        sizes = {g: int(np.sum(group_arr[rows] == g)) for g in order}
+        margin = MAP_LAYOUT["margin"]
+        _label_annotations(fig, labels, colours, drawn=coords[rows], sizes=sizes, focus=focus,
+                           plot_px=(width, height - margin["t"] - margin["b"]))
+    # No dragmode: Streamlit then pans on drag and selects the point a click lands on (with lasso or box
+    # as the drag mode it turns click selection off); box and lasso stay one click away in the toolbar.
+    fig.update_layout(height=height, showlegend=legend, xaxis={"visible": False}, yaxis={"visible": False},
+                      **MAP_LAYOUT)
     return fig
 
 

@@ -196,5 +196,29 @@ def test_the_legend_sits_outside_the_plot_below_the_toolbar():
         # toolbar, drawn in the top margin, is above it; the margin is taller than the ~30 px toolbar.
         assert (legend.x, legend.xanchor, legend.y, legend.yanchor) == (1.02, "left", 1.0, "top")
         assert fig.layout.margin.t >= 40 and fig.layout.modebar.orientation == "h"
+    # Streamlit selects a clicked point only when the figure sets no lasso or box drag mode.
+    assert charts.corpus_map(np.zeros((2, 2)), ["a", "b"], ["t", "u"]).layout.dragmode is None
     colorbar = fig.data[0].marker.colorbar
     assert colorbar.x >= 1.0 and colorbar.y == 1.0 and colorbar.yanchor == "top" and colorbar.len < 1
+
+
+def test_labels_that_would_cover_each_other_are_moved_a_line_apart():
+    h = charts.LABEL_HEIGHT
+    assert charts.label_shifts([(0, 0), (500, 0)], [100, 100]) == [0, 0]  # apart: stay
+    assert charts.label_shifts([(0, 0), (100, 0)], [100, 100]) == [0, 0]  # touching is not covering
+    assert charts.label_shifts([(0, 0), (0, 0), (0, 0)], [100, 100, 100]) == [0, h, -h]
+    assert charts.label_shifts([(0, 0), (60, 5)], [100, 100]) == [0, h]  # half over the first: one line up
+    # Nowhere free within the tries: the label stays on its point.
+    assert charts.label_shifts([(0, 0)] * 4, [100] * 4, tries=1) == [0, h, -h, 0]
+
+
+def test_a_moved_label_points_back_to_its_centre_and_the_largest_cluster_keeps_its_place():
+    coords = np.array([[0, 0], [0, 1], [1, 1], [1, 0], [0.5, 0.5]], dtype=float)
+    labels = np.array([0, 1, 1, 1, 0])
+    marks = [charts.MapLabel(0.5, 0.5, "small", "cluster 0"), charts.MapLabel(0.5, 0.5, "big", "cluster 1")]
+    fig = charts.corpus_map(coords, [charts.cluster_group(l) for l in labels], ["t"] * 5,
+                            colours=charts.cluster_colours(labels), labels=marks)
+    big, small = fig.layout.annotations
+    assert (big.text, big.showarrow) == ("big", False)
+    assert (small.text, small.showarrow, small.ax, small.ay) == ("small", True, 0, -charts.LABEL_HEIGHT)
+    assert small.arrowcolor == charts.CLUSTER_PALETTE[0]
