@@ -230,4 +230,12 @@ def test_explorer_map_labels_and_a_clicked_points_neighbours(app_url, browser, t
     assert "of 10 shared by both models" in body
     page.get_by_text("Nearest 10 neighbours of document").scroll_into_view_if_needed()
     page.screenshot(path=str(SHOTS / "explorer_neighbours.png"))
+
+    # A click on the second cluster row (the grid is a canvas: header and rows 35 px high) lists that cluster.
+    grid = page.locator("[data-testid='stDataFrame']").filter(has_text="most central document").first
+    grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()
+    page.mouse.click(box["x"] + 14, box["y"] + 35 + 35 + 17)
+    page.get_by_text("Documents of cluster").wait_for(timeout=SLOW)
+    wait_idle(page, "Corpus explorer")
     page.close()
