@@ -2,9 +2,9 @@
 
 "old": what ``explore`` ran before issue 13 (reproduced here as the baseline): two independent UMAP
 fits (2-D map, 5-D clustering space), each with its own approximate NN-descent search, then HDBSCAN.
-"new": ``explore`` as it stands: below 4,096 documents one exact cosine kNN graph from blocked matrix
-products, handed to both UMAP fits (same seed, so still one thread each); from 4,096 on, UMAP's own
-NN-descent as before (the exact graph cost more there); then HDBSCAN.
+"new": ``explore`` as it stands: one neighbour graph handed to both UMAP fits (same seed, so still one
+thread each): exact from blocked matrix products below 4,096 documents, UMAP's own NN-descent search
+from 4,096 on (built once instead of once per fit); then HDBSCAN.
 
 Documents are BBC News sentences (the bundled corpus split into sentences, so 20k distinct texts
 exist), embedded once through the data folder's embedding cache (the explorer's "cached" case).

@@ -94,6 +94,13 @@ class EmbeddingCache:
                     hits[h] = np.array(shards[where[0]][where[1]], dtype=np.float32)
             return hits
 
+    def contains(self, key: str, hashes: Sequence[bytes]) -> set[bytes]:
+        """Which of ``hashes`` have a vector under ``key`` (the index only: no vector is read)."""
+        with self._lock:
+            self._refresh(key)
+            index = self._index[key]
+            return {h for h in hashes if h in index}
+
     def put(self, key: str, hashes: Sequence[bytes], vectors: np.ndarray) -> None:
         if len(hashes) == 0:
             return
@@ -253,6 +260,14 @@ class CachedEmbedder:
     def __getattr__(self, attr: str):
         # name, dim, spec, tokenizer... come from the wrapped embedder.
         return getattr(self.inner, attr)
+
+    def missing(self, texts: Sequence[str], *, role: str = "document") -> list[str]:
+        """The distinct texts ``encode`` would have to embed (not in the cache yet), in first-seen order."""
+        distinct: dict[bytes, str] = {}
+        for text in texts:
+            distinct.setdefault(text_hash(text), text)
+        present = self.cache.contains(self.inner.cache_key(role), list(distinct))
+        return [t for h, t in distinct.items() if h not in present]
 
     def encode(
         self,

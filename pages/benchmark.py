@@ -3,18 +3,18 @@ models, as a leaderboard with per-task charts, exports, and cached results."""
 
 from __future__ import annotations
 
-import time
-
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
 from embedlab.columns import refuse_non_text
 from embedlab.errors import EmbedlabError
+from embedlab.estimate import seconds_text
 from embedlab.evaluation import bench
-from embedlab.evaluation.bench.job import BenchJob
+from embedlab.evaluation.bench.job import KIND, bench_job
+from embedlab.jobs import Job
 from embedlab.tables import read_table
-from ui import charts, jobs, shell, state
+from ui import charts, jobs, jobview, shell, state
 from ui.models import model_choices
 
 shell.require_router()
@@ -79,15 +79,17 @@ def add_task_form(table: pd.DataFrame, kind: str, *, default_name: str) -> None:
     """Column choice for ``kind``, the task the core builds from them, and its Add button."""
     cols = list(table.columns)
     c = st.columns(3)
-    name = c[0].text_input("Task name", value=default_name, key="bench_task_name")
+    name = c[0].text_input("Task name", value=state.first_value("bench_task_name", default_name),
+                                key="bench_task_name")
     columns = {}
     for i, role in enumerate(bench.TABLE_KINDS[kind]):  # keys bench_c1..c3 follow the kind's column order
         title = "Label column (0/1)" if (kind, role) == ("pair-classification", "label") else COLUMN_TITLES[role]
-        columns[role] = st.selectbox(title, cols, index=cols.index(role) if role in cols else 0,
+        columns[role] = st.selectbox(title, cols, index=state.first_value(f"bench_c{i + 1}", cols.index(role) if role in cols else 0),
                                      key=f"bench_c{i + 1}")
     options = {}
     if kind == "dedup":
-        options["threshold"] = c[1].slider("Cosine threshold", 0.5, 1.0, 0.9, 0.01, key="bench_threshold")
+        options["threshold"] = c[1].slider("Cosine threshold", 0.5, 1.0, state.first_value("bench_threshold", 0.9), 0.01,
+                                                key="bench_threshold")
     try:
         if "text" in columns:  # numbers or short codes picked as the text: say so, name the text columns
             refuse_non_text(table, columns["text"])
@@ -107,8 +109,8 @@ def add_task_form(table: pd.DataFrame, kind: str, *, default_name: str) -> None:
 
 
 # 2. Models ----------------------------------------------------------------------------------------
-def models_section(task_names: list[str], custom_tasks: list[bench.Task]) -> BenchJob | None:
-    """Model choice and the Run button; the session's latest job."""
+def models_section(task_names: list[str], custom_tasks: list[bench.Task]) -> Job | None:
+    """Model choice and the Run button; the latest benchmark job, drawn (running or how it ended)."""
     st.subheader("2 · Models")
     options = list(dict.fromkeys([*model_choices(), *VARIANTS, *st.session_state[state.BENCH_MODELS]]))
     models = st.multiselect("Models (NAME@POOLING for a pooling variant)", options, key=state.BENCH_MODELS,
@@ -116,44 +118,26 @@ def models_section(task_names: list[str], custom_tasks: list[bench.Task]) -> Ben
     has_tasks = bool(task_names or custom_tasks)
     st.caption("First runs embed the BBC articles once per model (minutes for mpnet, about 40 min for smollm2 on "
                "two cores); the embedding and results caches make every later run quick.")
-    job = jobs.get_bench(st.session_state.get(state.BENCH_JOB))
+    job = jobs.latest(KIND)
     busy = job is not None and job.running
-    if st.button("Run benchmark", type="primary", key="bench_run", disabled=busy or not models or not has_tasks):
+    jobview.cost_lines([], KIND)
+    if st.button("Run benchmark", type="primary", key="bench_run", disabled=busy or not models or not has_tasks,
+                 help="Runs in the background: you can switch pages and come back."):
         tasks = [*[bench.bundled_task(n) for n in task_names], *custom_tasks]  # built only when they run
         try:
-            st.session_state[state.BENCH_JOB] = jobs.start_bench(BenchJob(list(models), tasks))
+            jobs.submit(bench_job(list(models), tasks, settings={"widgets": state.snapshot(state.BENCH_KEYS)}))
         except RuntimeError as exc:
             st.error(str(exc))
-        st.rerun()
     if not has_tasks:
         st.info("Pick at least one task.")
-    return job
+    return jobview.panel(KIND)
 
 
-# 3. Progress and results --------------------------------------------------------------------------
-def progress_view(job: BenchJob) -> None:
-    elapsed = (job.finished or time.time()) - job.started
-    now = job.progress
-    texts = f" ({now.done}/{now.total} texts)" if now and now.total > 1 and now.done < now.total else ""
-    st.progress(min(job.cells_done / max(job.cells, 1), 1.0),
-                text=f"{job.cells_done} of {job.cells} model × task cells · {elapsed:.0f} s · now: "
-                     f"{now.label if now else 'starting'}{texts}")
-
-
-def running_section(job: BenchJob) -> None:
-    @st.fragment(run_every=1.0)
-    def live() -> None:
-        progress_view(job)
-        if not job.running:
-            st.rerun()
-
-    live()
-
-
+# 3. Results ---------------------------------------------------------------------------------------
 def leaderboard_section(job: BenchJob) -> None:
     board = job.result
     st.subheader("3 · Leaderboard")
-    st.caption(f"{board.n_results} results, {board.n_cached} from the cache · {job.finished - job.started:.1f} s. "
+    st.caption(f"{board.n_results} results, {board.n_cached} from the cache · {seconds_text(job.snapshot().elapsed)}. "
                "Columns: each task's main score (dedup: share of texts that are near-duplicates, not averaged); "
                "average over tasks with a main score; seconds = compute time of the results; then what each model "
                "costs on this machine (hover a column's name for how it was measured) and whether it is on the "
@@ -252,10 +236,6 @@ def dedup_comparison(board: bench.Leaderboard, task: bench.Task, names: list[str
 
 header()
 bench_tasks, own_tasks = tasks_section()
-bench_job = models_section(bench_tasks, own_tasks)
-if bench_job is not None and bench_job.running:
-    running_section(bench_job)
-elif bench_job is not None and bench_job.error:
-    st.error(f"The benchmark could not run: {bench_job.error}")
-elif bench_job is not None and bench_job.result is not None:
-    leaderboard_section(bench_job)
+latest_run = models_section(bench_tasks, own_tasks)
+if latest_run is not None and not latest_run.running and latest_run.result is not None:
+    leaderboard_section(latest_run)

@@ -6,9 +6,10 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from embedlab import bundled
+from embedlab import bundled, estimate
 from embedlab.columns import guess_columns, refuse_non_text
 from embedlab.errors import EmbedlabError
+from embedlab.jobs import Job, JobContext, Stopped
 from embedlab.explorer import export as exports
 from embedlab.explorer.clustering import NOISE, SPACES, auto_min_cluster_size
 from embedlab.explorer.compare import (
@@ -23,7 +24,7 @@ from embedlab.explorer.pipeline import ExploreConfig, ModelMap, explore, explore
 from embedlab.explorer.projection import METHODS, UMAP_METRICS, procrustes_align
 from embedlab.explorer.topics import cluster_centres
 from embedlab.tables import Documents, read_table, table_documents
-from ui import charts, shell, state
+from ui import charts, jobs, jobview, shell, state
 from ui.models import load_many, model_choices
 
 shell.require_router()
@@ -33,6 +34,10 @@ UPLOAD = "Upload a file"
 NONE = "(none)"
 MAP_MAX_POINTS = 20_000
 SPACE_LABELS = {"umap-5d": "5-D UMAP reduction", "raw": "raw embeddings"}
+EXPLORE = "explorer"  # the job kind
+EXP_ADOPTED = "exp_adopted_job"  # the finished job whose result this session has taken
+MAP_PACE = "explorer map+clusters"  # remembered seconds per document
+DEFAULT_MAP_PACE = 0.002  # only weighs the progress bar's parts until this machine's pace is known
 
 
 def corpus_section() -> Documents:
@@ -124,48 +129,88 @@ def settings_section(n_docs: int) -> tuple[list[str], dict]:
 
 
 def run_section(docs: Documents, names: list[str], settings: dict) -> None:
-    """The Run button: each chosen model through the pipeline; a failed run keeps the previous results."""
-    if not st.button("Run", type="primary", key="exp_run", disabled=not names):
-        return
+    """The Run button and the run: each chosen model through the pipeline in a background job that
+    keeps going (and keeps its result) while the user is on other pages."""
+    job = jobs.latest(EXPLORE)
+    running = job is not None and job.running
     try:
         config = explore_config(len(docs.texts), **settings)
     except EmbedlabError as exc:
         st.error(str(exc))
         st.stop()
-    models, errors = load_many(names)
+    models, errors = load_many(names) if names and not running else ({}, {})
     for name, message in errors.items():
         st.error(f"**{name}** could not be used: {message}")
-    maps = run_models(docs.texts, models, config)
-    if maps:
-        st.session_state[state.EXP_RESULTS] = {"corpus": docs.key, "maps": maps}
+    if models:
+        jobview.cost_lines(explore_cost(docs.texts, models), EXPLORE)
+    if st.button("Run", type="primary", key="exp_run", disabled=not models or running,
+                 help="Runs in the background: you can switch pages and come back."):
+        start_run(docs, models, config)
+    job = jobview.panel(EXPLORE)
+    result = jobview.fresh_result(job, EXP_ADOPTED)
+    if result and result["maps"]:
+        st.session_state[state.EXP_RESULTS] = result
+    if job is not None and not job.running and job.result:
+        for name, message in job.result["errors"].items():
+            st.error(f"**{name}** failed: {message}")
 
 
-def run_models(texts: list[str], models: dict, config: ExploreConfig) -> dict[str, ModelMap]:
-    maps = {}
-    with st.status("Running the pipeline…", expanded=True) as status:
-        bar = st.progress(0.0)
+def explore_cost(texts: list[str], models: dict) -> list[str]:
+    """One line per model: what embedding will cost; then the map and clusters at the remembered pace."""
+    lines = [estimate.estimate_encode(model, texts).describe("documents") for model in models.values()]
+    pace = estimate.remembered_pace(MAP_PACE)
+    if pace is not None:
+        lines.append(f"then map and clusters: about {estimate.seconds_text(pace * len(texts))} per model")
+    return lines
+
+
+def start_run(docs: Documents, models: dict, config: ExploreConfig) -> None:
+    texts, key = list(docs.texts), docs.key
+    estimates = {name: estimate.estimate_encode(model, texts) for name, model in models.items()}
+    pace = estimate.remembered_pace(MAP_PACE) or DEFAULT_MAP_PACE
+    weights = {name: ((e.seconds if e.seconds is not None else e.to_encode / 50), pace * len(texts))
+               for name, e in estimates.items()}
+    total = sum(a + b for a, b in weights.values()) or 1.0
+
+    def task(ctx: JobContext) -> dict:
+        maps, errors, done = {}, {}, 0.0
         for name, model in models.items():
+            embed_w, map_w = (w / total for w in weights[name])
+            spans = {"embed": (done, done + embed_w), "map": (done + embed_w, done + embed_w + 0.45 * map_w),
+                     "cluster": (done + embed_w + 0.45 * map_w, done + embed_w + 0.95 * map_w),
+                     "describe": (done + embed_w + 0.95 * map_w, done + embed_w + map_w)}
             try:
-                result = explore(
-                    texts, model, config, note=lambda msg: status.update(label=msg),
-                    progress=lambda d, t, n=name: bar.progress(d / max(t, 1), text=f"{n}: embedding {d:,}/{t:,}"),
-                )
+                maps[name] = explore(texts, model, config, progress=ctx.progress,
+                                     note=lambda step, msg: ctx.section(*spans[step], msg))
+            except Stopped:
+                break  # the models finished before the stop are kept
             # UMAP and HDBSCAN reject some degenerate inputs (e.g. identical vectors) with a ValueError.
             except (EmbedlabError, ValueError) as exc:
-                st.error(f"**{name}** failed: {exc}")
-                continue
-            maps[name] = result
-            status.write(f"{name}: {len([c for c in result.clusters if c.cluster != NOISE])} clusters, "
-                         + ", ".join(f"{k} {v:.1f}s" for k, v in result.seconds.items()))
-        status.update(label="Done" if maps else "Nothing finished", state="complete" if maps else "error",
-                      expanded=False)
-    return maps
+                errors[name] = str(exc)
+            else:
+                learn(model, texts, maps[name])
+            done += embed_w + map_w
+        return {"corpus": key, "maps": maps, "errors": errors}
+
+    try:
+        jobs.submit(Job(EXPLORE, f"Explorer run ({', '.join(models)}, {len(texts):,} documents)", task,
+                        settings={"widgets": state.snapshot(state.EXPLORER_KEYS)},
+                        estimate_seconds=sum(a + b for a, b in weights.values())))
+    except RuntimeError as exc:
+        st.error(str(exc))
+
+
+def learn(model, texts: list[str], result: ModelMap) -> None:
+    """Remember this run's pace, so the next estimate is from this machine."""
+    estimate.learn_from_run(model, texts, result.seconds["embed"], source="explorer run")
+    estimate.remember_pace(MAP_PACE, units=len(texts), seconds=result.seconds["map"] + result.seconds["cluster"])
 
 
 def saved_maps(docs: Documents) -> dict[str, ModelMap]:
     results = st.session_state.get(state.EXP_RESULTS)
     if not results or results["corpus"] != docs.key:
-        st.info("Pick models and press Run.")
+        if not (jobs.latest(EXPLORE) and jobs.latest(EXPLORE).running):
+            st.info("Pick models and press Run.")
         st.stop()
     return results["maps"]
 
@@ -294,9 +339,9 @@ def compare_tab(maps: dict[str, ModelMap], docs: Documents, rows: np.ndarray) ->
     their neighbourhoods agree."""
     names_list = list(maps)
     c1, c2, c3, c4 = st.columns([2, 2, 2, 3])
-    a = c1.selectbox("Model A", names_list, index=0, key="exp_cmp_a")
-    b = c2.selectbox("Model B", names_list, index=1, key="exp_cmp_b")
-    k = c3.slider("Neighbours (k)", 5, 50, 10, key="exp_cmp_k")
+    a = c1.selectbox("Model A", names_list, index=state.first_value("exp_cmp_a", 0), key="exp_cmp_a")
+    b = c2.selectbox("Model B", names_list, index=state.first_value("exp_cmp_b", 1), key="exp_cmp_b")
+    k = c3.slider("Neighbours (k)", 5, 50, state.first_value("exp_cmp_k", 10), key="exp_cmp_k")
     colour = c4.radio("Colour the maps by", ["matched cluster", "neighbourhood agreement"], key=state.EXP_CMP_COLOUR,
                       horizontal=True, help="Matched cluster: B's clusters renumbered after the A cluster they share "
                                             "most documents with (Hungarian assignment). Agreement: the share of a "

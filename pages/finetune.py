@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import time
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 
 from embedlab.errors import EmbedlabError
+from embedlab.estimate import seconds_text
 from embedlab.explorer.projection import (
     METHODS,
     ProjectionConfig,
@@ -247,7 +249,8 @@ def start_section(config: FinetuneConfig | None, data: TrainSet, name: str, prob
         st.info(f"**{busy.name}** is training; one run at a time (two CPU cores). The other pages stay usable.")
     if st.button("Start fine-tuning", type="primary", disabled=bool(problem or busy), key="ft_start"):
         try:
-            st.session_state[state.FT_JOB] = jobs.start(FinetuneJob(config, data, name))
+            st.session_state[state.FT_JOB] = jobs.start(FinetuneJob(
+                config, data, name, settings={"widgets": state.snapshot(state.FINETUNE_KEYS)}))
             st.session_state["ft_name_used"] = True
         except RuntimeError as exc:
             st.error(str(exc))
@@ -258,10 +261,11 @@ def start_section(config: FinetuneConfig | None, data: TrainSet, name: str, prob
 def live(job: FinetuneJob) -> None:
     snap = job.monitor.snapshot()
     st.markdown(f"**{job.name}** — {job.status}: {snap['phase']}")
-    if snap["total"]:
-        eta = f", about {snap['eta']:.0f} s left" if snap["eta"] is not None and job.running else ""
-        st.progress(min(snap["step"] / snap["total"], 1.0),
-                    text=f"step {snap['step']} / {snap['total']} · {snap['elapsed']:.0f} s{eta}")
+    since_start = seconds_text((job.finished or time.time()) - job.started)
+    eta = f" · about {seconds_text(snap['eta'])} left" if snap["eta"] is not None and job.running else ""
+    steps = f"step {snap['step']} / {snap['total']} · " if snap["total"] else "preparing · "
+    st.progress(min(snap["step"] / snap["total"], 1.0) if snap["total"] else 0.0,
+                text=f"{steps}{since_start} since the start{eta}")
     st.plotly_chart(charts.loss_curve(snap["losses"], snap["total"] or None), key="ft_loss_chart")
     if job.running:
         if st.button("Stop", key="ft_stop", disabled=snap["stopping"],
@@ -311,7 +315,7 @@ def results_section(job: FinetuneJob) -> None:
         if r.kind == "reranker":
             st.caption("Before: the base bi-encoder's cosine. After: the cross-encoder's logit.")
     if r.kind == "embedder":
-        maps_view(r)
+        maps_view(r, f"{job.name}-{job.started}")  # one run's maps, computed once
     per_query_view(r)
 
 
@@ -327,9 +331,9 @@ def scores_view(r: FinetuneResult) -> None:
                    "(near 1 means every text looks alike; contrastive training spreads them out).")
 
 
-def maps_view(r: FinetuneResult) -> None:
+def maps_view(r: FinetuneResult, run_key: str) -> None:
     method = st.radio("Map", sorted(METHODS), key=state.FT_MAP, horizontal=True)
-    a, b, notes = maps(f"{st.session_state[state.FT_JOB]}", method, r.before.doc_vectors, r.after.doc_vectors)
+    a, b, notes = maps(run_key, method, r.before.doc_vectors, r.after.doc_vectors)
     for note in notes:
         st.warning(note)
     mc1, mc2 = st.columns(2)
@@ -375,7 +379,7 @@ header()
 ft_source, ft_data, ft_mine = data_section()
 ft_config, ft_name, ft_problem = training_section(ft_source, ft_data, ft_mine)
 start_section(ft_config, ft_data, ft_name, ft_problem)
-ft_job = jobs.get(st.session_state.get(state.FT_JOB))
+ft_job = jobs.get(st.session_state.get(state.FT_JOB)) or jobs.latest_finetune()  # a reloaded tab finds its run
 if ft_job is not None:
     run_section(ft_job)
     if not ft_job.running:

@@ -9,6 +9,8 @@ import streamlit as st
 
 from embedlab import available_models, load_model
 from embedlab.errors import EmbedlabError
+from embedlab.estimate import seconds_text
+from embedlab.jobs import Job, JobContext
 from embedlab.models.distilled import (
     DEFAULT_DIMS,
     MIN_DIMS,
@@ -30,7 +32,7 @@ from embedlab.models.registry import (
 from embedlab.models.spec import ModelSpec
 from embedlab.models.throughput import Throughput, measure_throughput, sample_texts
 from embedlab.pooling import POOLING_MODES
-from ui import shell, state
+from ui import jobs, jobview, shell, state
 from ui.models import get_model
 
 shell.require_router()
@@ -38,6 +40,9 @@ shell.require_router()
 FROM_CONFIG = "as the model's config says"
 AUTO = "detect from config"
 SAMPLE_SIZES = [16, 32, 64, 128, 256]
+MEASURE, DISTIL, COMPARE = "models-measure", "models-distill", "models-compare"  # job kinds
+MEASURE_ADOPTED, DISTIL_ADOPTED, COMPARE_ADOPTED = "models_measure_adopted", "models_distill_adopted", \
+    "models_compare_adopted"
 
 
 def catalog_section(specs: dict[str, ModelSpec], custom: dict[str, ModelSpec]) -> None:
@@ -89,25 +94,30 @@ def measure_section(specs: dict[str, ModelSpec]) -> None:
     st.subheader("Load and measure")
     c1, c2 = st.columns([2, 1])
     name = c1.selectbox("Model", list(specs), key="models_measure_name")
-    n_sample = c2.select_slider("Sample size", options=SAMPLE_SIZES, value=32, key="models_measure_n")
-    if st.button("Load and measure", type="primary", key="models_measure_go"):
+    n_sample = c2.select_slider("Sample size", options=SAMPLE_SIZES, value=state.first_value("models_measure_n", 32),
+                                key="models_measure_n")
+    if st.button("Load and measure", type="primary", key="models_measure_go",
+                 disabled=_running(MEASURE), help="Runs in the background: you can switch pages and come back."):
         try:
             model = get_model(name)
         except EmbedlabError as exc:
             st.error(f"Could not load {name}: {exc}")
             st.stop()
-        bar = st.progress(0.0, text="Measuring throughput on short texts (BBC titles)…")
+        texts = sample_texts(n_sample)
 
-        def report(kind: str, done: int, total: int) -> None:
-            before = 0 if kind == "short" else 1  # short texts fill the first half of the bar
-            bar.progress(min((before + done / total) / 2, 1.0), text=f"Measuring on {kind} texts: {done}/{total}")
+        def task(ctx: JobContext) -> tuple[str, Throughput]:
+            report = ctx.phases()
+            return name, measure_throughput(model, *texts, progress=lambda kind, d, t: report(
+                f"Measuring on {kind} texts", d, t))
 
-        result = measure_throughput(model, *sample_texts(n_sample), progress=report)
-        bar.empty()
-        st.session_state[state.MODELS_MEASURED][name] = result
+        _submit(Job(MEASURE, f"Measuring {name}", task))
+    measured = jobview.fresh_result(jobview.panel(MEASURE), MEASURE_ADOPTED)
+    if measured is not None:
+        measured_name, result = measured
+        st.session_state[state.MODELS_MEASURED][measured_name] = result
         # Shown after the rerun below, which redraws the catalog with the new numbers.
         st.session_state[state.MODELS_FLASH] = (
-            f"**{name}**: {result.dim}-d, {result.parameters / 1e6:.1f} M parameters, loaded in "
+            f"**{measured_name}**: {result.dim}-d, {result.parameters / 1e6:.1f} M parameters, loaded in "
             f"{result.load_seconds:.2f} s (first load of a process). {result.short_per_s:.1f} short texts/s, "
             f"{result.long_per_s:.1f} long texts/s on this machine; {result.truncated_share:.0%} of the sampled "
             f"articles exceed {result.max_seq_length} tokens and are truncated."
@@ -127,7 +137,8 @@ def add_section() -> None:
         b1, b2, b3 = st.columns(3)
         kind = b1.selectbox("Kind", [AUTO, *CUSTOM_KINDS], key="models_add_kind")
         pooling = b2.selectbox("Pooling", [FROM_CONFIG, *POOLING_MODES], key="models_add_pooling")
-        max_len = b3.number_input("Max tokens", min_value=8, max_value=8192, value=256, step=8, key="models_add_maxlen")
+        max_len = b3.number_input("Max tokens", min_value=8, max_value=8192, value=state.first_value("models_add_maxlen", 256),
+                                   step=8, key="models_add_maxlen")
         eos = st.selectbox("Append EOS token (decoders: gives last-token pooling a summary position)",
                            [FROM_CONFIG, "yes", "no"], key="models_add_eos")
         p1, p2 = st.columns(2)
@@ -179,21 +190,20 @@ def distill_section(specs: dict[str, ModelSpec]) -> None:
         c1, c2, c3 = st.columns([2, 2, 1])
         parent = c1.selectbox("Encoder to distil", encoders, key="models_distill_parent")
         new_name = c2.text_input("Name for the static model", key="models_distill_name")
-        dims = c3.number_input("Dimensions", min_value=MIN_DIMS, max_value=4096, value=DEFAULT_DIMS, step=8,
+        dims = c3.number_input("Dimensions", min_value=MIN_DIMS, max_value=4096, value=state.first_value("models_distill_dims", DEFAULT_DIMS), step=8,
                                key="models_distill_dims")
         go = st.form_submit_button("Distil")
     if go:
-        bar = st.progress(0.0, text=f"Distilling {parent}…")
-        try:
-            result = distill_model(parent, new_name, dims=int(dims), progress=_phase_bar(bar))
-        except (EmbedlabError, OSError) as exc:
-            bar.empty()
-            st.error(f"Could not distil {parent}: {exc}")
-        else:
-            st.session_state[state.MODELS_DISTILL_FLASH] = (
-                f"Distilled **{result.parent}** into **{result.name}**: {result.dim}-d vectors for "
-                f"{result.vocabulary:,} tokens in {result.seconds:.0f} s. Compare it with its parent below.")
-            st.rerun()
+        _submit(Job(DISTIL, f"Distilling {parent}", lambda ctx: distill_model(
+            parent, new_name, dims=int(dims), progress=ctx.phases()),
+            settings={"widgets": state.snapshot(["models_distill_parent", "models_distill_name",
+                                                 "models_distill_dims"])}))
+    made = jobview.fresh_result(jobview.panel(DISTIL), DISTIL_ADOPTED)
+    if made is not None:
+        st.session_state[state.MODELS_DISTILL_FLASH] = (
+            f"Distilled **{made.parent}** into **{made.name}**: {made.dim}-d vectors for "
+            f"{made.vocabulary:,} tokens in {seconds_text(made.seconds)}. Compare it with its parent below.")
+        st.rerun()
     if st.session_state.get(state.MODELS_DISTILL_FLASH):
         st.success(st.session_state.pop(state.MODELS_DISTILL_FLASH))
     distilled = [name for name, spec in specs.items() if is_distilled(spec)]
@@ -201,31 +211,34 @@ def distill_section(specs: dict[str, ModelSpec]) -> None:
         return
     d1, d2 = st.columns([2, 1])
     name = d1.selectbox("Distilled model", distilled, key="models_distill_compare_name")
-    n_sample = d2.select_slider("Articles to time on", options=[50, 100, 200, 500], value=200,
+    n_sample = d2.select_slider("Articles to time on", options=[50, 100, 200, 500],
+                                value=state.first_value("models_distill_compare_n", 200),
                                 key="models_distill_compare_n")
     reports = st.session_state[state.MODELS_DISTILL_REPORTS]
-    if st.button("Compare with its parent", key="models_distill_compare_go",
+    if st.button("Compare with its parent", key="models_distill_compare_go", disabled=_running(COMPARE),
                  help="Times both on the same BBC titles and articles, then scores both on the bundled tasks "
-                      "(results are cached: a second comparison is quick)."):
-        bar = st.progress(0.0, text=f"Comparing {name} with its parent…")
-        try:
-            reports[name] = compare_with_parent(name, sample=n_sample, progress=_phase_bar(bar))
-        except (EmbedlabError, OSError) as exc:
-            st.error(f"Could not compare {name}: {exc}")
-        else:
-            st.session_state[state.MODELS_MEASURED].update(reports[name].speed)
-            st.rerun()  # redraws the catalog above with both models' speeds; the report is kept in state
-        bar.empty()
+                      "(results are cached: a second comparison is quick). Runs in the background."):
+        _submit(Job(COMPARE, f"Comparing {name} with its parent",
+                    lambda ctx: (name, compare_with_parent(name, sample=n_sample, progress=ctx.phases()))))
+    compared = jobview.fresh_result(jobview.panel(COMPARE), COMPARE_ADOPTED)
+    if compared is not None:
+        reports[compared[0]] = compared[1]
+        st.session_state[state.MODELS_MEASURED].update(compared[1].speed)
+        st.rerun()  # redraws the catalog above with both models' speeds; the report is kept in state
     if name in reports:
         _show_distill_report(reports[name])
 
 
-def _phase_bar(bar):
-    def report(phase: str, done: int, total: int) -> None:
-        text = f"{phase}: {done:,}/{total:,}" if total > 1 else phase
-        bar.progress(min(done / max(total, 1), 1.0), text=text)
+def _running(kind: str) -> bool:
+    job = jobs.latest(kind)
+    return job is not None and job.running
 
-    return report
+
+def _submit(job: Job) -> None:
+    try:
+        jobs.submit(job)
+    except RuntimeError as exc:
+        st.error(str(exc))
 
 
 def _show_distill_report(report: DistillReport) -> None:

@@ -10,7 +10,9 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from embedlab import estimate
 from embedlab.errors import EmbedlabError
+from embedlab.jobs import Job, JobContext
 from embedlab.retrieval import pipeline as P
 from embedlab.retrieval.corpus import (
     RetrievalData,
@@ -21,8 +23,8 @@ from embedlab.retrieval.corpus import (
 from embedlab.retrieval.metrics import DEFAULT_METRICS
 from embedlab.retrieval.rerank import MaxSimReranker, load_reranker, reranker_choices
 from embedlab.retrieval.search import BM25Index, DenseIndex
-from ui import charts, shell, state
-from ui.models import encode, get_model, load_many, model_choices
+from ui import charts, jobs, jobview, shell, state
+from ui.models import get_model, load_many, model_choices
 
 shell.require_router()
 
@@ -32,6 +34,9 @@ UPLOAD_TYPES = ["jsonl", "json", "csv", "tsv", "parquet"]
 NO_RERANK = "(no reranking)"
 OWN_QUERY = "(type your own)"
 OWN_DOC = "(type a document)"
+SEARCH, EVALUATE = "retrieval-search", "retrieval-evaluation"  # job kinds
+RET_SEARCH_RESULT = "ret_search_result"  # {"request": (...), "hits": {pipeline: Hits}, "reranked": ...}
+RET_SEARCH_ADOPTED, RET_EVAL_ADOPTED = "ret_search_adopted_job", "ret_eval_adopted_job"
 SCORE_COLUMN = {"score": st.column_config.NumberColumn(format="%.3f")}
 
 
@@ -43,8 +48,7 @@ def bbc_data() -> RetrievalData:
 @st.cache_resource(show_spinner=False, max_entries=8)
 def dense_index(model_name: str, key: str, _texts: tuple[str, ...]) -> DenseIndex:
     model = get_model(model_name)
-    return DenseIndex(encode(model, list(_texts), role="document",
-                             label=f"Embedding {len(_texts):,} documents with {model_name}"), normalized=True)
+    return DenseIndex(model.encode(list(_texts), role="document"), normalized=True)
 
 
 @st.cache_resource(show_spinner="Building the BM25 index…", max_entries=4)
@@ -173,54 +177,113 @@ def query_input(data: RetrievalData) -> tuple[str, dict[str, int], int]:
 
 
 def search_section(data: RetrievalData, key: str, models: dict[str, object], plan: P.RetrievalPlan) -> None:
+    """Search with each pipeline; at once when the corpus' vectors are cached and nothing reranks, otherwise
+    (the corpus must be embedded, or a reranker reads every candidate) in a background job, its cost said first."""
     query, relevant, k = query_input(data)
     if not query:
         st.info("Type a query (or pick one of the set's queries).")
         return
-    deep = max(k, plan.depth)
+    ranker = get_reranker(plan)
+    request = (key, query, tuple(models), dataclasses.replace(plan, top_k=max(k, plan.depth)), k,
+               ranker.name if ranker else None)
+    adopted = jobview.fresh_result(jobs.latest(SEARCH), RET_SEARCH_ADOPTED)
+    if adopted is not None:
+        st.session_state[RET_SEARCH_RESULT] = adopted
+    found = st.session_state.get(RET_SEARCH_RESULT)
+    if not found or found["request"] != request:
+        estimates = [estimate.estimate_encode(model, data.doc_texts) for model in models.values()]
+        if ranker is None and all(e.to_encode == 0 for e in estimates):
+            found = run_search(data, models, request, None, key=key)
+        else:
+            running = jobs.latest(SEARCH) is not None and jobs.latest(SEARCH).running
+            jobview.cost_lines([e.describe("documents") for e in estimates]
+                               + ([f"then {ranker.name} rereads the top {plan.depth} for this query"] if ranker else []),
+                               SEARCH)
+            if st.button("Search", type="primary", key="ret_search_go", disabled=running):
+                submit(SEARCH, f"Search for {query[:40]!r}",
+                       lambda ctx: run_search(data, models, request, ranker, ctx),
+                       sum(e.seconds or 0.0 for e in estimates))
+            jobview.panel(SEARCH)
+            return
+    show_hits(data, found, relevant, k)
+
+
+def run_search(data: RetrievalData, models: dict, request: tuple, ranker, ctx: JobContext | None = None, *,
+               key: str | None = None) -> dict:
+    """Every first stage for the query, and the reranked top of the plan's base when it has a reranker.
+    With ``key`` (in the page's own run) the indexes are the server's cached ones; a job builds its own."""
+    _key, query, _names, plan, _k, _ranker_name = request
     texts = tuple(data.doc_texts)
-    dense = {name: dense_index(name, key, texts).search(encode(model, [query], role="query"), deep)
-             for name, model in models.items()}
-    lexical = bm25_index(key, texts).search([query], deep) if (plan.bm25 or plan.hybrid) else None
-    hits = P.first_stage_hits(plan, dense, lexical, deep)
+    dense = {}
+    for n, (name, model) in enumerate(models.items()):
+        if ctx is not None:
+            ctx.section(n / (len(models) + 1), (n + 1) / (len(models) + 1), f"{name}: embedding the corpus")
+        index = (dense_index(name, key, texts) if key else
+                 DenseIndex(model.encode(list(texts), role="document", progress=ctx.progress if ctx else None),
+                            normalized=True))
+        dense[name] = index.search(model.encode([query], role="query"), plan.top_k)
+    lexical = None
+    if plan.bm25 or plan.hybrid:
+        lexical = (bm25_index(key, texts) if key else BM25Index(list(texts))).search([query], plan.top_k)
+    hits = P.first_stage_hits(plan, dense, lexical, plan.top_k)
+    reranked = None
+    if ranker is not None:
+        if ctx is not None:
+            ctx.section(len(models) / (len(models) + 1), 1.0, f"Reranking with {ranker.name}")
+        base = plan.rerank_of[0]
+        top = hits[base].indices[0][: plan.depth]
+        reranked = (base, top, P.rerank_hits(hits[base], [query], data.doc_texts, ranker, depth=len(top),
+                                             progress=ctx.progress if ctx else None))
+    return {"request": request, "hits": hits, "reranked": reranked}
+
+
+def show_hits(data: RetrievalData, found: dict, relevant: dict[str, int], k: int) -> None:
+    hits, query = found["hits"], found["request"][1]
     columns = st.columns(min(len(hits), 3))
     for n, (name, h) in enumerate(hits.items()):
         with columns[n % len(columns)]:
             st.markdown(f"**{name}**")
             st.dataframe(result_frame(data, h.indices[0][:k], h.scores[0][:k], relevant), hide_index=True,
                          key=f"ret_res_{n}", column_config=SCORE_COLUMN)
-    ranker = get_reranker(plan)
-    if ranker is not None:
-        base = plan.rerank_of[0]
-        top = hits[base].indices[0][: plan.depth]
-        with st.spinner(f"Reranking the top {len(top)} of {base} with {ranker.name}…"):
-            reranked = P.rerank_hits(hits[base], [query], data.doc_texts, ranker, depth=len(top))
+    if found["reranked"] is not None:
+        base, top, reranked = found["reranked"]
         shown = min(k, len(top))
-        st.markdown(f"**{base} → {ranker.name}** (top {len(top)} reranked; rank before → after)")
+        st.markdown(f"**{base} → {found['request'][5]}** (top {len(top)} reranked; rank before → after)")
         st.dataframe(result_frame(data, reranked.indices[0][:shown], reranked.scores[0][:shown], relevant, before=top),
                      hide_index=True, key="ret_reranked", column_config=SCORE_COLUMN)
     st.session_state[state.RET_LAST_SEARCH] = {"query": query, "hits": {n: h.indices[0][:k] for n, h in hits.items()}}
 
 
+def submit(kind: str, title: str, task, seconds: float) -> None:
+    try:
+        jobs.submit(Job(kind, title, task, estimate_seconds=seconds or None,
+                        settings={"widgets": state.snapshot(state.RETRIEVAL_KEYS)}))
+    except RuntimeError as exc:
+        st.error(str(exc))
+
+
 # 4. Evaluate --------------------------------------------------------------------------------------
-def run_evaluation(data: RetrievalData, models: dict[str, object], plan: P.RetrievalPlan) -> list[P.Ranking]:
-    ranker = get_reranker(plan)
+def evaluation_task(data: RetrievalData, models: dict[str, object], plan: P.RetrievalPlan, ranker, key: str):
+    """The evaluation as a job's task: each stage of ``run_plan`` one equal part of the bar."""
     if ranker is None:
         plan = dataclasses.replace(plan, rerankers=(), rerank_of=None)
-    with st.status("Evaluating…", expanded=True) as status:
-        bar = st.progress(0.0)
-        shown = {"label": None}
+    parts = (1 if plan.bm25 or plan.hybrid else 0) + len(plan.models) + len(plan.reranked if ranker else ())
+
+    def task(ctx: JobContext) -> dict:
+        seen: list[str] = []
 
         def report(label: str, done: int, total: int) -> None:
-            if label != shown["label"]:
-                status.update(label=label)
-                shown["label"] = label
-            bar.progress(min(done / max(total, 1), 1.0), text=f"{label} {done:,}/{total:,}")
+            if label not in seen:
+                seen.append(label)
+                n = min(len(seen), max(parts, 1)) - 1
+                ctx.section(n / max(parts, 1), (n + 1) / max(parts, 1), label)
+            ctx.progress(done, total)
 
         rankings = P.run_plan(plan, data, models=models, rerankers={plan.rerankers[0]: ranker} if ranker else None,
                               progress=report)
-        status.update(label="Done", state="complete", expanded=False)
-    return rankings
+        return {"corpus": key, "data": data, "rankings": rankings}
+
+    return task
 
 
 def evaluate_section(data: RetrievalData, key: str, models: dict[str, object], plan: P.RetrievalPlan) -> None:
@@ -233,10 +296,21 @@ def evaluate_section(data: RetrievalData, key: str, models: dict[str, object], p
                             "Rerankers run per query and are the slow part.")
     top_k = e2.select_slider("Results kept per query", list(P.TOP_K_CHOICES), key=state.RET_TOP_K,
                              help="mteb keeps 1000; Recall@100 and MAP@100 need at least 100.")
-    if st.button("Run evaluation", type="primary", key="ret_eval_go"):
-        subset = data.subset_queries(int(max_q)) if max_q else data
-        rankings = run_evaluation(subset, models, dataclasses.replace(plan, top_k=int(top_k)))
-        st.session_state[state.RET_EVAL] = {"corpus": key, "data": subset, "rankings": rankings}
+    subset = data.subset_queries(int(max_q)) if max_q else data
+    estimates = [estimate.estimate_encode(model, [*subset.doc_texts, *subset.queries]) for model in models.values()]
+    running = jobs.latest(EVALUATE) is not None and jobs.latest(EVALUATE).running
+    ranker = get_reranker(plan)
+    jobview.cost_lines([e.describe() for e in estimates]
+                       + ([f"then {ranker.name} rereads the top {plan.depth} of each of the {len(subset.queries):,} "
+                           "queries"] if ranker else []), EVALUATE)
+    if st.button("Run evaluation", type="primary", key="ret_eval_go", disabled=running,
+                 help="Runs in the background: you can switch pages and come back."):
+        task = evaluation_task(subset, models, dataclasses.replace(plan, top_k=int(top_k)), ranker, key)
+        submit(EVALUATE, f"Retrieval evaluation ({len(subset.queries):,} queries)", task,
+               sum(e.seconds or 0.0 for e in estimates))
+    adopted = jobview.fresh_result(jobview.panel(EVALUATE), RET_EVAL_ADOPTED)
+    if adopted is not None:
+        st.session_state[state.RET_EVAL] = adopted
     result = st.session_state.get(state.RET_EVAL)
     if not result or result["corpus"] != key:
         return

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pandas as pd
 import streamlit as st
 
-from embedlab import bundled, similarity
-from ui import charts, shell, state
-from ui.models import encode, load_many, model_choices
+from embedlab import bundled, estimate, similarity
+from embedlab.jobs import Job, JobContext
+from ui import charts, jobs, jobview, shell, state
+from ui.models import load_many, model_choices
 
 shell.require_router()
 
@@ -19,6 +22,9 @@ TYPED = "Type or paste texts"
 REFERENCE = f"BBC News titles ({GEOMETRY_SAMPLE}, all topics)"
 THESE = "The texts above"
 VARIANTS = ["minilm@cls", "smollm2@mean", "smollm2@weighted-mean", "mpnet@cls"]
+SIMILARITY = "similarity"  # the job kind
+SIM_RESULT = "sim_result"  # {"key": (texts, sample, models), "texts": {model: vectors}, "sample": {...}}
+SIM_ADOPTED = "sim_adopted_job"
 GEOMETRY_COLUMNS = {"mean_cosine": "mean cosine (random pairs)", "top_pc_share": "variance on top PC",
                     "norm_mean": "mean norm", "norm_cv": "norm spread (std/mean)", "n": "texts"}
 
@@ -68,17 +74,61 @@ def models_section() -> tuple[dict, bool, str]:
 
 
 def embed_section(models: dict, texts: list[str], geometry_source: str) -> tuple[dict, dict]:
-    """3. Raw (unnormalised) vectors of the texts and of the geometry sample; norms feed the geometry
-    panel, and the disk cache makes reruns instant."""
+    """3. Raw (unnormalised) vectors of the texts and of the geometry sample; norms feed the geometry panel.
+    When every vector is in the disk cache they are read at once; otherwise the embedding waits for the
+    Compute button and runs in the background, its cost said first."""
     sample = texts
     if geometry_source == REFERENCE:
         sample = bundled.bbc_news()["title"].sample(n=GEOMETRY_SAMPLE, random_state=0).tolist()
+    key = (tuple(texts), tuple(sample), tuple(models))
+    estimates = {name: estimate.estimate_encode(model, list(dict.fromkeys([*texts, *sample])))
+                 for name, model in models.items()}
+    if all(e.to_encode == 0 for e in estimates.values()):
+        return embed_all(models, texts, sample)
+    job = jobs.latest(SIMILARITY)
+    adopted = jobview.fresh_result(job, SIM_ADOPTED)
+    if adopted is not None:
+        st.session_state[SIM_RESULT] = adopted
+    kept = st.session_state.get(SIM_RESULT)
+    if kept and kept["key"] == key:
+        return kept["texts"], kept["sample"]
+    running = job is not None and job.running
+    jobview.cost_lines([e.describe() for e in estimates.values()], SIMILARITY)
+    if st.button("Compute", type="primary", key="sim_compute", disabled=running,
+                 help="Embeds the texts and the geometry sample in the background; later views of the same "
+                      "texts come from the cache at once."):
+        start_embedding(models, texts, sample, key, sum(e.seconds or 0.0 for e in estimates.values()))
+    jobview.panel(SIMILARITY)
+    st.stop()
+
+
+def embed_all(models: dict, texts: list[str], sample: list[str], ctx: JobContext | None = None) -> tuple[dict, dict]:
+    unique = list(dict.fromkeys([*texts, *sample]))  # the example texts may also be in the sample
+    row = {t: i for i, t in enumerate(unique)}
     text_vectors, sample_vectors = {}, {}
-    for name, model in models.items():
-        text_vectors[name] = encode(model, texts, normalize=False, label=f"{name}: embedding {len(texts)} texts")
-        sample_vectors[name] = (text_vectors[name] if sample is texts else
-                                encode(model, sample, normalize=False, label=f"{name}: geometry sample"))
+    for n, (name, model) in enumerate(models.items()):
+        if ctx is not None:
+            ctx.section(n / len(models), (n + 1) / len(models), f"{name}: embedding")
+        relay = ctx.progress if ctx is not None else None
+        start = time.perf_counter()
+        both = model.encode(unique, normalize=False, progress=relay)
+        if ctx is not None:
+            estimate.learn_from_run(model, unique, time.perf_counter() - start, source="similarity")
+        text_vectors[name] = both[[row[t] for t in texts]]
+        sample_vectors[name] = text_vectors[name] if sample is texts else both[[row[t] for t in sample]]
     return text_vectors, sample_vectors
+
+
+def start_embedding(models: dict, texts: list[str], sample: list[str], key: tuple, seconds: float) -> None:
+    def task(ctx: JobContext) -> dict:
+        vectors, sample_vectors = embed_all(models, texts, sample, ctx)
+        return {"key": key, "texts": vectors, "sample": sample_vectors}
+
+    try:
+        jobs.submit(Job(SIMILARITY, f"Similarity ({', '.join(models)})", task, estimate_seconds=seconds or None,
+                        settings={"widgets": state.snapshot(state.SIMILARITY_KEYS)}))
+    except RuntimeError as exc:
+        st.error(str(exc))
 
 
 def heatmaps_section(matrices: dict[str, np.ndarray], texts: list[str], kinds: np.ndarray | None) -> None:
@@ -113,8 +163,8 @@ def agreement_section(matrices: dict[str, np.ndarray], texts: list[str]) -> None
     st.markdown("Spearman correlation between models' similarity matrices (off-diagonal pairs).")
     st.dataframe(agreement.style.format(precision=3), key="sim_agree")
     c1, c2 = st.columns(2)
-    first = c1.selectbox("Difference: model A", names_list, index=0, key="sim_diff_a")
-    second = c2.selectbox("minus model B", names_list, index=1, key="sim_diff_b")
+    first = c1.selectbox("Difference: model A", names_list, index=state.first_value("sim_diff_a", 0), key="sim_diff_a")
+    second = c2.selectbox("minus model B", names_list, index=state.first_value("sim_diff_b", 1), key="sim_diff_b")
     if first != second:
         st.plotly_chart(charts.difference(matrices[first], matrices[second], texts, first, second), key="sim_diff")
 

@@ -91,7 +91,6 @@ FT_JOB = "ft_job"  # key of this session's latest job in ui.jobs
 
 BENCH_TASKS = "bench_tasks"
 BENCH_MODELS = "bench_models"
-BENCH_JOB = "bench_job"
 
 DEFAULT_SIM_MODELS = ["minilm", "minilm@cls", "smollm2"]
 
@@ -139,18 +138,72 @@ WIDGET_DEFAULTS = {
     BENCH_MODELS: ["minilm", "wordllama"],
 }
 # Widgets whose first value is the widget's own (first option / empty), kept once the user sets them.
+# Choices among options that change with the data (columns, models run, results) are kept the same way;
+# a kept value that is no longer an option falls back to the widget's first option.
 KEPT_WIDGETS = [SIM_SOURCE, SIM_TEXT, SIM_GEOMETRY_SOURCE, EXP_SOURCE, EXP_TEXT_COL, EXP_LABEL_COL, EXP_ID_COL,
                 EXP_CMP_COLOUR, RET_SOURCE, RET_QUERY, RET_LI_QUERY,
-                RET_LI_DOC, FT_SOURCE, FT_WORKFLOW, FT_NAME]
+                RET_LI_DOC, FT_SOURCE, FT_WORKFLOW, FT_NAME,
+                "sim_diff_a", "sim_diff_b",
+                "exp_cmp_a", "exp_cmp_b", "exp_cmp_k",
+                "ret_rerank_base", "ret_pick", "ret_drill_stage", "ret_drill_q", "ret_li_model", "ret_li_doc_pick",
+                "ft_delete_name",
+                "bench_kind", "bench_task_name", "bench_c1", "bench_c2", "bench_c3", "bench_threshold",
+                "models_measure_name", "models_measure_n", "models_add_name", "models_add_where", "models_add_kind",
+                "models_add_pooling", "models_add_maxlen", "models_add_eos", "models_add_qp", "models_add_dp",
+                "models_remove_name", "models_distill_parent", "models_distill_name", "models_distill_dims",
+                "models_distill_compare_name", "models_distill_compare_n"]
+# Widgets drawn once per model, column role or task: every key that starts with one of these is kept.
+KEPT_PREFIXES = ("exp_colour_", "exp_search_", "exp_pick_", "ft_col_", "bench_dd_a_", "bench_dd_b_")
 DEFAULTS = {MODELS_MEASURED: {}, MODELS_DISTILL_REPORTS: {}}
+
+# What a background job records of its page's settings, so a reloaded tab gets them back with the job.
+EXPLORER_KEYS = [EXP_SOURCE, EXP_FILE, EXP_MODELS, EXP_METHOD, EXP_NEIGHBORS, EXP_MIN_DIST, EXP_METRIC, EXP_MCS,
+                 EXP_MS, EXP_SPACE, EXP_TEXT_COL, EXP_LABEL_COL, EXP_ID_COL, EXP_COLUMNS_OF]
+RETRIEVAL_KEYS = [RET_SOURCE, RET_MODELS, RET_BM25, RET_HYBRID, RET_RERANKER, RET_DEPTH, RET_QUERY, RET_K, RET_MAX_Q,
+                  RET_TOP_K, "ret_rerank_base", "ret_pick", "ret_up_corpus_kept", "ret_up_queries_kept",
+                  "ret_up_qrels_kept"]
+BENCH_KEYS = [BENCH_TASKS, BENCH_MODELS]
+FINETUNE_KEYS = [FT_SOURCE, FT_BBC_ROWS, FT_MINE, FT_WORKFLOW, FT_MODEL, FT_EPOCHS, FT_BATCH, FT_LR, FT_MAXLEN, FT_HELD,
+                 FT_LOSS_TRAINER, FT_LOSS_LOOP, FT_SCALE, FT_TEMP, FT_MARGIN, FT_DISTANCE, FT_POOLING, FT_PROJ, FT_LORA,
+                 FT_SCHEDULE, FT_WARMUP, FT_SEED, FT_MAP, "ft_upload_kept", "ft_col_anchor", "ft_col_positive",
+                 "ft_col_negative", "ft_col_score"]
+SIMILARITY_KEYS = [SIM_SOURCE, SIM_TEXT, SIM_MODELS, SIM_CENTER, SIM_GEOMETRY_SOURCE]
+RESTORED = "state_restored"  # set once per browser session, after the jobs' settings were taken over
+
+
+def snapshot(keys: list[str]) -> dict:
+    """The current values of ``keys`` that are set, to be restored by ``init`` in a new session."""
+    session = st.session_state
+    return {key: session[key] for key in keys if key in session}
+
+
+def restore_from_jobs() -> None:
+    """In a new browser session (a reloaded tab), take over the settings the latest jobs were started
+    with, so the page shows the run it is showing the result of."""
+    from ui import jobs  # imported here: ui.jobs imports the core's job classes, state is imported everywhere
+
+    session = st.session_state
+    if RESTORED in session:
+        return
+    session[RESTORED] = True
+    for job in sorted(jobs.all_latest(), key=lambda j: j.started or 0):
+        for key, value in job.settings.get("widgets", {}).items():
+            session.setdefault(key, list(value) if isinstance(value, list) else value)
 
 
 def init() -> None:
     session = st.session_state
+    restore_from_jobs()
     for key, value in DEFAULTS.items():
         session.setdefault(key, value)
     for key, value in WIDGET_DEFAULTS.items():
         session[key] = session[key] if key in session else (list(value) if isinstance(value, list) else value)
-    for key in KEPT_WIDGETS:
+    for key in [*KEPT_WIDGETS, *(k for k in list(session) if isinstance(k, str) and k.startswith(KEPT_PREFIXES))]:
         if key in session:
             session[key] = session[key]
+
+
+def first_value(key: str, value):
+    """A kept widget's own default, for its first draw only: once the session holds its value, None, so
+    the session's value is used and Streamlit sees one default, not two."""
+    return value if key not in st.session_state else None

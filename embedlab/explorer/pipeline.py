@@ -15,17 +15,14 @@ from embedlab.explorer.clustering import (
     cluster,
     min_cluster_size_for,
 )
-from embedlab.explorer.knn import (
-    EXACT_BELOW,
-    EXACT_METRICS,
-    KnnGraph,
-    nearest_neighbours,
-)
+from embedlab.explorer.knn import EXACT_BELOW, KnnGraph, neighbour_graph
 from embedlab.explorer.projection import ProjectionConfig, reduce_dimensions
 from embedlab.explorer.topics import ClusterSummary, describe_clusters
 
-StepNote = Callable[[str], None]
-"""``note(message)``: called as each step of the pipeline starts, so a UI can say what is running."""
+STEPS: tuple[str, ...] = ("embed", "map", "cluster", "describe")
+StepNote = Callable[[str, str], None]
+"""``note(step, message)``: called as each step of the pipeline starts (``step`` one of ``STEPS``), so a
+UI can say what is running and move its progress bar."""
 
 
 @dataclass(frozen=True)
@@ -79,33 +76,33 @@ class ModelMap:
 
 def explore(texts: list[str], embedder: Embedder, config: ExploreConfig = ExploreConfig(), *,
             progress: Progress | None = None, note: StepNote | None = None) -> ModelMap:
-    say = note or (lambda _msg: None)
+    say = note or (lambda _step, _msg: None)
     name = getattr(embedder, "name", "model")
     seconds = {}
 
     # 1. Embed (cached on disk by the embedder, so re-runs with new map settings are cheap).
-    say(f"{name}: embedding {len(texts):,} documents")
+    say("embed", f"{name}: embedding {len(texts):,} documents")
     start = time.perf_counter()
     vectors = embedder.encode(texts, batch_size=config.batch_size, progress=progress)
     seconds["embed"] = time.perf_counter() - start
 
-    # 2. One exact neighbour graph for both UMAP reductions (counted in the map's time).
+    # 2. One neighbour graph for both UMAP reductions (counted in the map's time).
     start = time.perf_counter()
     knn = shared_graph(vectors, config)
 
     # 3. Reduce to a 2-D map.
-    say(f"{name}: {config.projection.method.upper()} map")
+    say("map", f"{name}: {config.projection.method.upper()} map")
     projection = reduce_dimensions(vectors, config.projection, knn=knn)
     seconds["map"] = time.perf_counter() - start
 
     # 4. Cluster (HDBSCAN on its own 5-D reduction or the raw vectors, not on the 2-D picture).
-    say(f"{name}: clustering ({config.clustering.space})")
+    say("cluster", f"{name}: clustering ({config.clustering.space})")
     start = time.perf_counter()
     clustering = cluster(vectors, config.clustering, knn=knn)
     seconds["cluster"] = time.perf_counter() - start
 
     # 5. Describe each cluster.
-    say(f"{name}: describing clusters")
+    say("describe", f"{name}: describing clusters")
     summaries = describe_clusters(texts, vectors, clustering.labels, top_words=config.top_words)
     return ModelMap(name, vectors, projection.coords, clustering.labels, summaries, seconds,
                     map_method=projection.method, cluster_space=clustering.space,
@@ -113,16 +110,16 @@ def explore(texts: list[str], embedder: Embedder, config: ExploreConfig = Explor
 
 
 def shared_graph(vectors: np.ndarray, config: ExploreConfig) -> KnnGraph | None:
-    """The neighbour graph both UMAP reductions can start from, or None when at most one would use it or
-    the corpus is too large for an exact search to pay (each reduction then builds what it needs itself)."""
+    """The neighbour graph both UMAP reductions can start from (exact for small corpora, NN-descent for large
+    ones), or None when at most one would use it (that reduction then builds what it needs itself)."""
     users = [(p.metric, p.n_neighbors) for p in [config.projection] if p.method == "umap"]
     if config.clustering.space == "umap-5d":
         users.append(("cosine", config.clustering.umap_neighbors))
     metrics = {metric for metric, _ in users}
-    if len(users) < 2 or len(vectors) >= EXACT_BELOW or len(metrics) != 1 or not metrics <= set(EXACT_METRICS):
+    if len(users) < 2 or len(metrics) != 1:
         return None
     k = min(max(n for _, n in users), len(vectors) - 1)
-    return nearest_neighbours(vectors, k, metric=metrics.pop()) if k >= 1 else None
+    return neighbour_graph(vectors, k, metric=metrics.pop(), seed=config.projection.seed) if k >= 1 else None
 
 
 def warm_up() -> None:

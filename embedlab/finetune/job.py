@@ -300,16 +300,22 @@ def _spec(name: str, base_spec, config: FinetuneConfig, data: TrainSet, folder: 
 class FinetuneJob:
     """``run_finetune`` in a daemon thread; the app polls ``monitor`` and ``status``."""
 
-    def __init__(self, config: FinetuneConfig, data: TrainSet, name: str) -> None:
+    def __init__(self, config: FinetuneConfig, data: TrainSet, name: str, *, settings: dict | None = None) -> None:
         self.config, self.data, self.name = config, data, name
+        self.settings = settings or {}  # what the app had set when it started (restored after a reload)
         self.monitor = Monitor()
         self.result: FinetuneResult | None = None
         self.error: str | None = None
         self.started = time.time()
+        self.finished: float | None = None
         self.thread = threading.Thread(target=self._run, name=f"finetune-{name}", daemon=True)
 
     def start(self) -> "FinetuneJob":
         self.thread.start()
+        return self
+
+    def wait(self, timeout: float | None = None) -> "FinetuneJob":
+        self.thread.join(timeout)
         return self
 
     def _run(self) -> None:
@@ -322,6 +328,7 @@ class FinetuneJob:
             self.error = f"{type(exc).__name__}: {exc}"
         if self.error:
             self.monitor.set_phase("Failed")
+        self.finished = time.time()
 
     @property
     def running(self) -> bool:

@@ -2,13 +2,12 @@
 from an uploaded file, bad uploads."""
 
 import json
-import time
 
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.app.views import open_view
+from tests.app.views import open_view, run_job
 
 pytestmark = pytest.mark.slow
 
@@ -18,16 +17,7 @@ def page(**values) -> AppTest:
 
 
 def run_and_wait(at: AppTest) -> AppTest:
-    from ui import jobs
-
-    at.button(key="bench_run").click().run()
-    job = jobs.get_bench(at.session_state["bench_job"])
-    start = time.time()
-    while job.running and time.time() - start < 900:
-        time.sleep(0.5)
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return run_job(at, "bench_run")
 
 
 def leaderboard(at: AppTest) -> pd.DataFrame:

@@ -3,7 +3,7 @@
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.app.views import open_view
+from tests.app.views import open_view, run_job
 from tests.fakes import topic_corpus
 
 pytestmark = pytest.mark.slow
@@ -28,7 +28,7 @@ def upload(at, name: str, content: bytes) -> None:
 def test_bbc_with_one_fast_model():
     at = explorer()
     at.multiselect(key="exp_models").set_value(["wordllama"]).run()
-    at.button(key="exp_run").click().run()
+    run_job(at, "exp_run")
     assert not at.exception and not at.error
     assert [t.label for t in at.tabs] == ["Map: wordllama", "Export"]
     clusters = table(at, "keywords")
@@ -76,7 +76,7 @@ def test_uploaded_corpus_two_models_compared_and_searched():
     assert at.selectbox(key="exp_label_col").value == "label"  # guessed from its name and its 3 values
     at.multiselect(key="exp_models").set_value(["minilm", "wordllama"])
     at.number_input(key="exp_mcs").set_value(8)
-    at.button(key="exp_run").click().run()
+    run_job(at, "exp_run")
     assert not at.exception and not at.error
     assert "Compare" in [t.label for t in at.tabs]
     scores = table(at, "V-measure")
@@ -211,8 +211,25 @@ def test_a_tiny_corpus_says_what_was_used_instead_of_umap():
     tiny = topic_corpus(n_per=2)  # 6 documents: too few for a 5-D UMAP reduction
     upload(at, "tiny.csv", tiny.to_csv(index=False).encode())
     at.multiselect(key="exp_models").set_value(["wordllama"])
-    at.button(key="exp_run").click().run()
+    run_job(at, "exp_run")
     assert not at.exception and not at.error
     warnings = [w.value for w in at.warning]
     assert any(w.startswith("Clustering: PCA was used instead of UMAP") for w in warnings), warnings
     assert any("UMAP used n_neighbors=5 instead of 15" in w for w in warnings), warnings
+
+
+def test_a_run_goes_on_in_the_background_and_a_reloaded_tab_gets_its_result_and_settings():
+    at = explorer()
+    at.multiselect(key="exp_models").set_value(["wordllama"])
+    at.selectbox(key="exp_method").set_value("pca")
+    at.button(key="exp_run").click().run()
+    assert not at.exception
+    assert any("wordllama:" in c.value for c in at.caption)  # the cost, said before the start
+    from ui import jobs
+
+    jobs.wait_all(600)
+    reloaded = explorer()  # a new browser session: nothing in its session state yet
+    assert reloaded.multiselect(key="exp_models").value == ["wordllama"]
+    assert reloaded.selectbox(key="exp_method").value == "pca"
+    assert [t.label for t in reloaded.tabs] == ["Map: wordllama", "Export"]
+    assert any("finished in" in s.value for s in reloaded.success)

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.app.views import open_view
+from tests.app.views import open_view, run_if_asked, run_job
 
 pytestmark = pytest.mark.slow
 TIMEOUT = 300
@@ -15,6 +15,11 @@ ROOT = Path(__file__).resolve().parents[2]
 def page(path: str) -> AppTest:
     """``path`` = "app.py" or "pages/NAME.py", opened through the router as a user would."""
     return open_view("home" if path == "app.py" else path.removeprefix("pages/").removesuffix(".py"))
+
+
+def computed(at: AppTest) -> AppTest:
+    """The Similarity page with its vectors: from the cache at once, or after Compute and its job."""
+    return run_if_asked(at, "sim_compute")
 
 
 def table(at: AppTest, column: str):
@@ -54,7 +59,7 @@ def test_home_links_every_page_and_names_every_command():
 
 
 def test_similarity_defaults_compare_three_models():
-    at = page("pages/similarity.py")
+    at = computed(page("pages/similarity.py"))
     assert at.multiselect(key="sim_models").value == ["minilm", "minilm@cls", "smollm2"]
     kinds = table(at, "paraphrase − unrelated")
     assert list(kinds.index) == ["minilm", "minilm@cls", "smollm2"]
@@ -69,12 +74,12 @@ def test_similarity_defaults_compare_three_models():
 
 def test_similarity_centering_and_geometry_source():
     at = page("pages/similarity.py")
-    at.multiselect(key="sim_models").set_value(["smollm2"]).run()
+    computed(at.multiselect(key="sim_models").set_value(["smollm2"]).run())
     raw = table(at, "mean cosine (random pairs)").loc["smollm2", "mean cosine (random pairs)"]
     at.toggle(key="sim_center").set_value(True).run()
     centered = table(at, "mean cosine (random pairs)").loc["smollm2", "mean cosine (random pairs)"]
     assert not at.exception and raw > 0.5 and abs(centered) < 0.1
-    at.radio(key="sim_geometry_source").set_value("The texts above").run()
+    computed(at.radio(key="sim_geometry_source").set_value("The texts above").run())
     assert table(at, "mean cosine (random pairs)").loc["smollm2", "texts"] == 12
 
 
@@ -82,7 +87,7 @@ def test_similarity_two_texts_two_models():
     at = page("pages/similarity.py")
     at.radio(key="sim_source").set_value("Type or paste texts").run()
     at.text_area(key="sim_text").input("The cat sat.\nMarkets fell.").run()
-    at.multiselect(key="sim_models").set_value(["wordllama", "minilm"]).run()
+    computed(at.multiselect(key="sim_models").set_value(["wordllama", "minilm"]).run())
     assert not at.exception
     assert any("needs at least 3 texts" in c.value for c in at.caption)
 
@@ -93,7 +98,7 @@ def test_similarity_typed_texts_and_a_bad_model_name():
     at.text_area(key="sim_text").input("only one line").run()
     assert any("at least two texts" in i.value for i in at.info)
     at.text_area(key="sim_text").input("The cat sat.\nA cat was sitting.\nMarkets fell.").run()
-    at.multiselect(key="sim_models").set_value(["wordllama", "minilm@median"]).run()
+    computed(at.multiselect(key="sim_models").set_value(["wordllama", "minilm@median"]).run())
     assert not at.exception
     assert any("minilm@median" in e.value and "Valid pooling modes" in e.value for e in at.error)
     # The model that did load still renders.
@@ -103,7 +108,7 @@ def test_similarity_typed_texts_and_a_bad_model_name():
 def test_models_page_measures_a_model():
     at = page("pages/models.py")
     at.selectbox(key="models_measure_name").set_value("wordllama")
-    at.button(key="models_measure_go").click().run()
+    run_job(at, "models_measure_go")
     assert not at.exception
     catalog = table(at, "short texts/s")
     assert catalog.loc["wordllama", "short texts/s"] > 0
@@ -142,3 +147,20 @@ def test_models_page_reports_an_unreadable_registry(tmp_home):
     assert not at.exception
     assert any("cannot be read" in w.value for w in at.warning)
     assert "minilm" in table(at, "short texts/s").index  # the bundled models are still listed
+
+
+def test_similarity_waits_for_compute_when_vectors_are_not_cached_and_then_shows_them():
+    import uuid
+
+    at = page("pages/similarity.py")
+    at.radio(key="sim_source").set_value("Type or paste texts").run()
+    fresh = uuid.uuid4().hex  # texts no earlier run can have cached
+    at.text_area(key="sim_text").input(f"A cat {fresh}.\nA kitten {fresh}.\nStock markets {fresh}.").run()
+    at.radio(key="sim_geometry_source").set_value("The texts above").run()
+    at.multiselect(key="sim_models").set_value(["wordllama"]).run()
+    assert [b.key for b in at.button if b.key == "sim_compute"] == ["sim_compute"]
+    assert not any("mean cosine (random pairs)" in f.value.columns for f in at.dataframe)  # nothing computed yet
+    assert any(c.value.startswith("wordllama: ") for c in at.caption)  # the cost, before the start
+    computed(at)
+    assert list(table(at, "mean cosine (random pairs)").index) == ["wordllama"]
+    assert not any(b.key == "sim_compute" for b in at.button)  # now cached: shown at once

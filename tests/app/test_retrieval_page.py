@@ -6,7 +6,7 @@ import json
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.app.views import open_view
+from tests.app.views import open_view, run_if_asked, run_job
 
 pytestmark = pytest.mark.slow
 
@@ -25,6 +25,8 @@ def test_search_side_by_side_with_reranking_and_rank_shifts():
     query = "Yukos unit buyer faces loan claim"  # one of the BBC titles, so relevance is known
     at.selectbox(key="ret_pick").set_value(query).run()
     assert not at.exception and not at.error
+    assert any("maxsim:minilm rereads the top 8" in c.value for c in at.caption)  # the cost, before the start
+    run_job(at, "ret_search_go")  # a reranker reads every candidate: a background job
     results = frames_with(at, "relevant")
     # wordllama, BM25, hybrid, and the reranked list
     assert len(results) == 4
@@ -38,7 +40,7 @@ def test_search_side_by_side_with_reranking_and_rank_shifts():
 def test_evaluate_table_and_drill_down():
     at = lab()
     at.number_input(key="ret_max_q").set_value(40)
-    at.button(key="ret_eval_go").click().run()
+    run_job(at, "ret_eval_go")
     assert not at.exception and not at.error
     table = frames_with(at, "nDCG@10")[0]
     assert list(table.index) == ["BM25", "wordllama", "hybrid(wordllama + BM25)"]
@@ -66,7 +68,7 @@ def test_late_interaction_heatmap_explains_the_score():
 
 def test_bad_reranker_name_is_reported():
     at = lab(reranker="cross-encoder:/no/such/folder")
-    at.text_input(key="ret_query").input("interest rates").run()
+    run_if_asked(at.text_input(key="ret_query").input("interest rates").run(), "ret_search_go")
     assert not at.exception
     assert any("could not be loaded" in e.value for e in at.error)
 
@@ -95,7 +97,7 @@ def test_uploaded_beir_files_evaluate_and_a_broken_qrels_file_is_reported():
     at.file_uploader(key="ret_up_qrels").set_value(("test.tsv", qrels, "text/plain")).run()
     assert not at.error
     at.number_input(key="ret_max_q").set_value(0)
-    at.button(key="ret_eval_go").click().run()
+    run_job(at, "ret_eval_go")
     table = frames_with(at, "nDCG@10")[0]
     assert table.loc["BM25", "nDCG@10"] == 1.0  # each query shares its words with one document only
     at.file_uploader(key="ret_up_qrels").set_value(("bad.tsv", b"query-id\tcorpus-id\tscore\nq1\td1\thigh\n",
@@ -113,7 +115,7 @@ def test_evaluation_reranks_the_chosen_first_stage_last():
     at.file_uploader(key="ret_up_qrels").set_value(("test.tsv", qrels, "text/plain")).run()
     at.selectbox(key="ret_rerank_base").set_value("BM25")
     at.number_input(key="ret_max_q").set_value(0)
-    at.button(key="ret_eval_go").click().run()
+    run_job(at, "ret_eval_go")
     assert not at.exception and not at.error
     table = frames_with(at, "nDCG@10")[0]
     assert list(table.index) == ["BM25", "wordllama", "hybrid(wordllama + BM25)", "BM25 → maxsim:minilm@2"]

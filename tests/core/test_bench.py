@@ -364,20 +364,29 @@ def test_results_are_frozen_once_built():
         board.errors = {}
 
 
-def test_bench_job_runs_in_the_background_with_structured_progress(monkeypatch):
-    from embedlab.evaluation.bench.job import BenchJob
+def test_bench_job_runs_in_the_background_with_one_section_per_cell(monkeypatch):
+    from embedlab.evaluation.bench.job import bench_job
 
     monkeypatch.setattr(runner, "default_loader", lambda name: ToyEmbedder(key=name))
-    job = BenchJob(["a", "b"], toy_tasks())
-    assert not job.running and job.cells == 8 and job.cells_done == 0 and job.progress is None
-    job.start()
-    job._thread.join(60)
-    assert not job.running and job.error is None and job.finished >= job.started
-    assert job.cells_done == job.cells == 8 and job.progress.label == "b · sts (8/8)"
+    job = bench_job(["a", "b"], toy_tasks())
+    assert not job.running and job.title == "Benchmark (2 models × 4 tasks)"
+    job.start().wait(60)
+    snap = job.snapshot()
+    assert (snap.status, snap.fraction, job.error) == ("done", 1.0, None)
+    assert len(snap.log) == 8 and snap.log[-1] == "b on sts (8/8)"
     assert set(job.result.table.index) == {"a", "b"}
-    failing = BenchJob([" "], toy_tasks()).start()
-    failing._thread.join(60)
+    failing = bench_job([" "], toy_tasks()).start().wait(60)
     assert failing.result is None and "No model given" in failing.error
+
+
+def test_a_stopped_bench_job_stops_instead_of_recording_a_failed_task(monkeypatch):
+    from embedlab.evaluation.bench.job import bench_job
+
+    monkeypatch.setattr(runner, "default_loader", lambda name: ToyEmbedder(key=name))
+    job = bench_job(["a", "b"], toy_tasks())
+    job.stop()  # asked before the first report: the first progress report raises
+    job.start().wait(60)
+    assert job.snapshot().status == "stopped" and job.result is None and job.error is None
 
 
 # ---- tasks from a table -------------------------------------------------------------------------------

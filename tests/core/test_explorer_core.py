@@ -243,8 +243,20 @@ def test_explore_shares_one_graph_only_when_both_reductions_can_use_it():
     assert shared_graph(x, explore_config(60, space="raw")) is None  # only the map does
     assert shared_graph(x, explore_config(60, metric="euclidean")) is None  # map and clusters differ in metric
     assert shared_graph(x, explore_config(60, metric="manhattan")) is None
-    large = np.random.default_rng(0).normal(size=(4096, 4)).astype(np.float32)
-    assert shared_graph(large, explore_config(4096)) is None  # UMAP's own NN-descent is cheaper there
+
+
+@pytest.mark.slow
+def test_large_corpora_share_the_nn_descent_graph_umap_would_search_itself():
+    large = np.random.default_rng(0).normal(size=(4096, 8)).astype(np.float32)
+    graph = shared_graph(large, explore_config(4096, seed=42))
+    assert graph.indices.shape == (4096, 15) and (graph.indices[:, 0] == np.arange(4096)).all()
+    exact = nearest_neighbours(large, 15)
+    recall = np.mean([len(set(a) & set(b)) / 15 for a, b in zip(graph.indices, exact.indices)])
+    assert recall > 0.9  # approximate, but nearly every neighbour found
+    import umap
+
+    own = umap.UMAP(n_neighbors=15, metric="cosine", random_state=42, n_jobs=1, n_epochs=1).fit(large)
+    np.testing.assert_array_equal(graph.indices, own._knn_indices)
 
 
 def test_explore_with_the_shared_graph_gives_the_same_map_and_clusters_as_separate_steps():

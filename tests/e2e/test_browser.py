@@ -16,11 +16,23 @@ def wait_idle(page, heading: str) -> None:
     assert page.locator("[data-testid='stException']").count() == 0, page.locator("[data-testid='stException']").first.inner_text()
 
 
+def computed(page, ready=None) -> None:
+    """The Similarity page with its charts: at once when its vectors are cached, else after Compute.
+    ``ready``: what shows the page has drawn the new texts (default: the Geometry heading)."""
+    compute = page.get_by_role("button", name="Compute")
+    ready = ready if ready is not None else page.get_by_role("heading", name="Geometry")
+    ready.or_(compute).first.wait_for(timeout=SLOW)
+    if compute.count():
+        compute.click()
+        ready.first.wait_for(timeout=SLOW)
+    wait_idle(page, "Geometry")
+
+
 def test_similarity_page_three_models_and_typed_texts(app_url, browser):
     SHOTS.mkdir(parents=True, exist_ok=True)
     page = browser.new_page(viewport={"width": 1500, "height": 2600})
     page.goto(f"{app_url}/similarity")
-    wait_idle(page, "Geometry")
+    computed(page)
     assert page.locator(".js-plotly-plot").count() >= 3  # heatmaps, difference, geometry charts
     body = page.locator("[data-testid='stMain']").inner_text()
     for name in ["minilm", "minilm@cls", "smollm2"]:
@@ -32,8 +44,7 @@ def test_similarity_page_three_models_and_typed_texts(app_url, browser):
     box.wait_for(timeout=SLOW)
     box.fill("The cat sat on the mat.\nA cat was sitting on the rug.\nShares fell sharply today.")
     box.press("Control+Enter")
-    page.get_by_text("3. Shares fell sharply").first.wait_for(timeout=SLOW)
-    wait_idle(page, "Geometry")
+    computed(page, page.get_by_text("3. Shares fell sharply"))
     page.close()
 
 
@@ -89,6 +100,8 @@ def test_retrieval_search_rerank_and_late_interaction(app_url, browser):
     page.get_by_label("Query", exact=True).fill("Yukos oil tax dispute")
     page.get_by_label("Query", exact=True).press("Enter")
     wait_idle(page, "Retrieval lab")
+    page.get_by_text("maxsim:minilm rereads the top 20").wait_for(timeout=SLOW)  # the cost, said first
+    page.get_by_role("button", name="Search").click()  # reranking runs as a background job
     page.get_by_text("maxsim:minilm (top 20 reranked").wait_for(timeout=SLOW)
     body = page.locator("[data-testid='stMain']").inner_text()
     assert "hybrid(wordllama + BM25)" in body
@@ -148,15 +161,14 @@ def test_finetune_live_view_results_and_restart(browser):
     try:
         page = browser.new_page(viewport={"width": 1500, "height": 2600})
         page.goto(f"{app.url}/similarity")
-        wait_idle(page, "Geometry")
+        computed(page)
         picker = page.locator("[data-testid='stMultiSelect'] input").first
         picker.click()
         picker.fill(name)
         page.get_by_role("option", name=name, exact=True).click()  # listed among the models
         page.keyboard.press("Escape")
-        wait_idle(page, "Geometry")
-        # usable: its heatmap panel is drawn beside the others
-        page.locator(".js-plotly-plot text", has_text=name).first.wait_for(timeout=SLOW)
+        # usable: its heatmap panel is drawn beside the others (after Compute: its vectors are new)
+        computed(page, page.locator(".js-plotly-plot text", has_text=name))
         page.screenshot(path=str(SHOTS / "finetune_after_restart.png"))
         page.close()
     finally:

@@ -28,7 +28,7 @@ The bundled tasks are in ``bundled.py``, tasks built from a table in ``from_tabl
 ``run_bench`` (``runner.py``) loads each model once, runs every task, times each, measures the
 model's encoding speed on a fixed sample of each task's texts and its size (``speed.py``), and returns
 a ``Leaderboard`` whose Pareto front (``pareto.py``) marks the models no other beats on both score
-and speed; ``BenchJob`` (``job.py``) runs it in a background thread for the app. Results
+and speed; ``bench_job`` (``job.py``) makes it a background job (``embedlab.jobs``) for the app. Results
 are cached on disk (``<cache_dir>/bench/``, ``cache.py``), keyed by the model's fingerprint, the
 task's name, kind and data key, and ``BENCH_VERSION``; see ``result_key``.
 """

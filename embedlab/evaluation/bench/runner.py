@@ -21,6 +21,7 @@ from embedlab.evaluation.bench.cache import ResultCache, result_key, result_stor
 from embedlab.evaluation.bench.pareto import pareto_front
 from embedlab.evaluation.bench.speed import SPEED_METHOD, Speed, SpeedMeter, model_size
 from embedlab.evaluation.bench.task import Task
+from embedlab.jobs import Stopped
 from embedlab.jsonio import dumps, plain
 
 log = logging.getLogger(__name__)
@@ -227,6 +228,8 @@ def _run_model(model, name: str, tasks: list[Task], *, first_cell: int, cells: i
             name, task.name, cell, cells, done, total))) if progress else None
         try:
             result = run_task(model, task, name=name, progress=relay, cache=store or False, meter=meter)
+        except Stopped:  # the user stopped the run: not this task's failure
+            raise
         except Exception as exc:  # noqa: BLE001
             result = TaskResult(name, task.name, None, None, error=_describe(exc))
             log.info("bench: %s failed on %s: %s", name, task.name, result.error)
