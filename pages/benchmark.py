@@ -7,6 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from embedlab.columns import refuse_non_text
 from embedlab.errors import EmbedlabError
 from embedlab.estimate import seconds_text
 from embedlab.evaluation import bench
@@ -90,6 +91,8 @@ def add_task_form(table: pd.DataFrame, kind: str, *, default_name: str) -> None:
         options["threshold"] = c[1].slider("Cosine threshold", 0.5, 1.0, state.first_value("bench_threshold", 0.9), 0.01,
                                                 key="bench_threshold")
     try:
+        if "text" in columns:  # numbers or short codes picked as the text: say so, name the text columns
+            refuse_non_text(table, columns["text"])
         built = bench.task_from_table(table, kind, name=name, columns=columns, **options)
     except EmbedlabError as exc:
         st.error(f"This file cannot make a {kind} task: {exc}")

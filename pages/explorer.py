@@ -7,17 +7,22 @@ import pandas as pd
 import streamlit as st
 
 from embedlab import bundled, estimate
+from embedlab.columns import guess_columns, refuse_non_text
 from embedlab.errors import EmbedlabError
 from embedlab.jobs import Job, JobContext, Stopped
 from embedlab.explorer import export as exports
 from embedlab.explorer.clustering import NOISE, SPACES, auto_min_cluster_size
 from embedlab.explorer.compare import (
+    ClusterMatching,
     cluster_agreement,
     label_scores,
+    match_clusters,
     neighbourhood_agreement,
 )
+from embedlab.explorer.neighbours import neighbours_by_model
 from embedlab.explorer.pipeline import ExploreConfig, ModelMap, explore, explore_config
 from embedlab.explorer.projection import METHODS, UMAP_METRICS, procrustes_align
+from embedlab.explorer.topics import cluster_centres
 from embedlab.tables import Documents, read_table, table_documents
 from ui import charts, jobs, jobview, shell, state
 from ui.models import load_many, model_choices
@@ -43,8 +48,9 @@ def corpus_section() -> Documents:
         st.caption("Article bodies as texts, the 5 topic folders as labels.")
     else:
         table = uploaded_table()
-        text_col, label_col, id_col = column_choices(list(table.columns))
+        text_col, label_col, id_col = column_choices(table)
     try:
+        refuse_non_text(table, text_col)
         docs = table_documents(table, text_col, label_col=label_col, id_col=id_col)
     except EmbedlabError as exc:
         st.error(str(exc))
@@ -81,14 +87,24 @@ def uploaded_table() -> pd.DataFrame:
     return table
 
 
-def column_choices(columns: list[str]) -> tuple[str, str | None, str | None]:
-    """The text column, and the label and id columns if the user names them."""
-    text_guess = "text" if "text" in columns else columns[0]
+def column_choices(table: pd.DataFrame) -> tuple[str, str | None, str | None]:
+    """The text, label and id columns: guessed (by name and content) for each new upload, then the user's."""
+    columns = [str(c) for c in table.columns]
+    upload = (table.attrs.get("source"), tuple(columns), len(table))
+    keys = (state.EXP_TEXT_COL, state.EXP_LABEL_COL, state.EXP_ID_COL)
+    if st.session_state.get(state.EXP_COLUMNS_OF) != upload or st.session_state.get(keys[0]) not in columns:
+        guess = guess_columns(table)
+        for key, column in zip(keys, (guess.text or columns[0], guess.label or NONE, guess.id or NONE)):
+            st.session_state[key] = column
+        st.session_state[state.EXP_COLUMNS_OF] = upload
     c1, c2, c3 = st.columns(3)
-    text_col = c1.selectbox("Text column", columns, index=state.first_value("exp_text_col", columns.index(text_guess)),
-                            key="exp_text_col")
-    label_col = c2.selectbox("Label column (optional)", [NONE, *columns], key="exp_label_col")
-    id_col = c3.selectbox("Id column (optional)", [NONE, *columns], key="exp_id_col")
+    text_col = c1.selectbox("Text column", columns, key=state.EXP_TEXT_COL,
+                            help="Guessed: a column named like text/body/content/abstract, else the longest texts.")
+    label_col = c2.selectbox("Label column (optional)", [NONE, *columns], key=state.EXP_LABEL_COL,
+                             help="Guessed: a column named like label/category/topic/class, else a column "
+                                  "with a few repeated values.")
+    id_col = c3.selectbox("Id column (optional)", [NONE, *columns], key=state.EXP_ID_COL,
+                          help="Guessed: a column named like id/doc_id, else one with a different value per row.")
     return text_col, None if label_col == NONE else label_col, None if id_col == NONE else id_col
 
 
@@ -216,81 +232,185 @@ def docs_table(rows, model_map: ModelMap, docs: Documents) -> pd.DataFrame:
     return frame
 
 
-def map_tab(name: str, model_map: ModelMap, docs: Documents, rows: np.ndarray) -> None:
-    """3. One model's map, coloured by cluster or label, with a text search highlighted."""
+def map_tab(name: str, model_map: ModelMap, docs: Documents, rows: np.ndarray,
+            maps: dict[str, ModelMap] | None = None) -> None:
+    """3. One model's map, coloured by cluster or label, with each cluster's keywords written at its centre,
+    a text search ringed, the cluster picked in the table below drawn strong. Clicking a point shows its
+    nearest neighbours in every model of ``maps``."""
     for note in model_map.notes:  # what was used instead of the settings, and why
         st.warning(note)
     c1, c2 = st.columns([1, 2])
     colour = c1.radio("Colour by", ["cluster", "label"] if docs.labels is not None else ["cluster"],
                       key=f"exp_colour_{name}", horizontal=True)
     query = c2.text_input("Highlight documents containing", key=f"exp_search_{name}")
-    groups = (["noise" if l == NOISE else f"cluster {l}" for l in model_map.labels] if colour == "cluster"
-              else docs.labels.tolist())
     highlight = np.array([query.lower() in t.lower() for t in docs.texts]) if query.strip() else None
+    groups, colours, marks, focus = docs.labels.tolist() if docs.labels is not None else [], None, None, None
+    if colour == "cluster":
+        groups = [charts.cluster_group(l) for l in model_map.labels]
+        colours = charts.cluster_colours(model_map.labels)
+        marks = charts.cluster_labels(cluster_centres(model_map.coords, model_map.labels), cluster_keywords(model_map))
+        picked_label = picked_cluster(name, model_map)
+        focus = None if picked_label is None else charts.cluster_group(picked_label)
     extra = [model_map.keywords_of(l) for l in model_map.labels]
     event = st.plotly_chart(
-        charts.corpus_map(model_map.coords, groups, docs.texts, rows=rows, highlight=highlight, extra=extra),
+        charts.corpus_map(model_map.coords, groups, docs.texts, rows=rows, highlight=highlight, extra=extra,
+                          colours=colours, labels=marks, focus=focus),
         key=f"exp_map_{name}", on_select="rerun", selection_mode=("points", "box", "lasso"),
     )
+    picked = selected_documents(event)
+    notes = [f"{len(picked):,} point{'s' if len(picked) != 1 else ''} selected" if picked else
+             "Click a point to see its nearest neighbours in each model; pick the box or lasso tool in the "
+             "chart's toolbar to select many."]
     if highlight is not None:
-        st.caption(f"{int(highlight.sum())} documents contain {query!r}.")
+        notes.append(f"{int(highlight.sum())} documents contain {query!r} (ringed in black).")
+    st.caption(" · ".join(notes))
     if docs.labels is not None:
         scores = label_scores(model_map.labels, docs.labels)
         st.caption(f"Against the labels: V-measure {scores.v_measure:.3f}, ARI {scores.ari:.3f} "
                    f"(noise, {scores.noise_share:.1%} of documents, counted as its own cluster).")
-    picked = [p["customdata"] for p in (event.selection.points if event else []) if "customdata" in p]
-    clusters_section(name, model_map, docs, picked)
-
-
-def clusters_section(name: str, model_map: ModelMap, docs: Documents, picked: list[int]) -> None:
-    """The clusters' keywords, and the documents of one cluster or of the selection on the map."""
-    summary = pd.DataFrame([{"cluster": "noise" if c.cluster == NOISE else str(c.cluster), "size": c.size,
-                             "keywords": ", ".join(c.keywords),
-                             "most central document": docs.texts[c.central_docs[0]][:160] if c.central_docs else ""}
-                            for c in model_map.clusters])
-    st.dataframe(summary, hide_index=True, key=f"exp_clusters_{name}")
-    choice = st.selectbox("Show the documents of", ["(selection on the map)", *summary["cluster"].astype(str)],
-                          key=f"exp_pick_{name}")
-    if choice != "(selection on the map)":
-        label_value = NOISE if choice == "noise" else int(choice)
-        central = next(c for c in model_map.clusters if c.cluster == label_value).central_docs
-        rest = [i for i in np.flatnonzero(model_map.labels == label_value) if i not in central]
-        st.dataframe(docs_table(central + rest, model_map, docs), hide_index=True)
+    if len(picked) == 1:
+        neighbours_section(picked[0], {name: model_map, **(maps or {})}, docs, tab=name)
     elif picked:
-        st.dataframe(docs_table(picked, model_map, docs), hide_index=True)
-    else:
-        st.caption("Select points on the map (box or lasso) to list them here.")
+        st.dataframe(docs_table(picked, model_map, docs), hide_index=True, key=f"exp_selected_{name}")
+    clusters_section(name, model_map, docs)
+
+
+def selected_documents(event) -> list[int]:
+    """The documents a map's selection event holds (a click: one; a box or lasso: many), each once, in
+    order. A ringed search match is a second point on the same document, hence the de-duplication."""
+    points = (event or {}).get("selection", {}).get("points", [])
+    return list(dict.fromkeys(int(p["customdata"]) for p in points if p.get("customdata") is not None))
+
+
+def cluster_rows(model_map: ModelMap, docs: Documents) -> pd.DataFrame:
+    return pd.DataFrame([{"cluster": "noise" if c.cluster == NOISE else str(c.cluster), "size": c.size,
+                          "keywords": ", ".join(c.keywords),
+                          "most central document": docs.texts[c.central_docs[0]][:160] if c.central_docs else ""}
+                         for c in model_map.clusters])
+
+
+def picked_cluster(name: str, model_map: ModelMap) -> int | None:
+    """The cluster whose row is selected in the cluster table (its state is known before it is drawn)."""
+    table = st.session_state.get(f"exp_clusters_{name}")
+    rows = table["selection"]["rows"] if table else []
+    return model_map.clusters[rows[0]].cluster if rows and rows[0] < len(model_map.clusters) else None
+
+
+def clusters_section(name: str, model_map: ModelMap, docs: Documents) -> None:
+    """The clusters' keywords; clicking a row draws that cluster strong on the map and lists its documents."""
+    st.markdown("**Clusters** · click a row to pick a cluster out on the map and list its documents")
+    st.dataframe(cluster_rows(model_map, docs), hide_index=True, key=f"exp_clusters_{name}",
+                 on_select="rerun", selection_mode="single-row")
+    label_value = picked_cluster(name, model_map)
+    if label_value is None:
+        return
+    central = next(c for c in model_map.clusters if c.cluster == label_value).central_docs
+    rest = [i for i in np.flatnonzero(model_map.labels == label_value) if i not in central]
+    st.markdown(f"**Documents of {'noise' if label_value == NOISE else f'cluster {label_value}'}** "
+                f"({len(central) + len(rest):,}, the most central first)")
+    st.dataframe(docs_table(central + rest, model_map, docs), hide_index=True, key=f"exp_cluster_docs_{name}")
+
+
+NEIGHBOURS_K = 10
+
+
+def neighbours_section(index: int, maps: dict[str, ModelMap], docs: Documents, *, tab: str) -> None:
+    """Document ``index``'s nearest neighbours in each model side by side, marking the ones other models share."""
+    k = min(NEIGHBOURS_K, len(docs.texts) - 1)
+    st.markdown(f"**Nearest {k} neighbours of document {docs.ids[index]}** "
+                f"(cluster {maps[next(iter(maps))].labels[index]}): {docs.texts[index][:200]}")
+    found = neighbours_by_model({n: m.vectors for n, m in maps.items()}, index, k=k)
+    for column, (name, neighbours) in zip(st.columns(len(found)), found.items()):
+        frame = pd.DataFrame({"id": [docs.ids[nb.index] for nb in neighbours],
+                              "cosine": [nb.cosine for nb in neighbours],
+                              "cluster": [int(maps[name].labels[nb.index]) for nb in neighbours],
+                              "text": [docs.texts[nb.index][:160] for nb in neighbours]})
+        title = f"**{name}**"
+        if len(found) > 1:
+            frame.insert(2, "also in", [", ".join(nb.shared_with) or "only here" for nb in neighbours])
+            everywhere = sum(len(nb.shared_with) == len(found) - 1 for nb in neighbours)
+            title += f" · {everywhere} of {k} shared by {'both' if len(found) == 2 else 'all'} models"
+        column.markdown(title)
+        column.dataframe(frame.style.format({"cosine": "{:.3f}"}), hide_index=True, key=f"exp_nn_{tab}_{name}")
 
 
 def compare_tab(maps: dict[str, ModelMap], docs: Documents, rows: np.ndarray) -> None:
-    """4. Two models side by side: where their neighbourhoods and clusters agree."""
+    """4. Two models side by side: their clusters matched (same topic, same number and colour), and where
+    their neighbourhoods agree."""
     names_list = list(maps)
-    c1, c2, c3 = st.columns(3)
+    c1, c2, c3, c4 = st.columns([2, 2, 2, 3])
     a = c1.selectbox("Model A", names_list, index=state.first_value("exp_cmp_a", 0), key="exp_cmp_a")
     b = c2.selectbox("Model B", names_list, index=state.first_value("exp_cmp_b", 1), key="exp_cmp_b")
     k = c3.slider("Neighbours (k)", 5, 50, state.first_value("exp_cmp_k", 10), key="exp_cmp_k")
+    colour = c4.radio("Colour the maps by", ["matched cluster", "neighbourhood agreement"], key=state.EXP_CMP_COLOUR,
+                      horizontal=True, help="Matched cluster: B's clusters renumbered after the A cluster they share "
+                                            "most documents with (Hungarian assignment). Agreement: the share of a "
+                                            "document's k nearest neighbours both models agree on (kNN Jaccard).")
     if a == b:
         st.info("Pick two different models.")
         return
     k = min(k, len(docs.texts) - 1)
     agreement = neighbourhood_agreement(maps[a].vectors, maps[b].vectors, k=k)
+    matching = match_clusters(maps[a].labels, maps[b].labels)
     aligned_b = procrustes_align(maps[a].coords, maps[b].coords)
+    title_b = f"{b} (aligned to {a} by Procrustes)"
+    if colour == "matched cluster":
+        fig_a = matched_map(maps[a].coords, maps[a].labels, cluster_keywords(maps[a]), docs, rows, title=a)
+        fig_b = matched_map(aligned_b, matching.labels_b, matched_keywords(maps[b], matching), docs, rows,
+                            title=title_b)
+    else:
+        fig_a = charts.agreement_map(maps[a].coords, agreement, docs.texts, rows=rows, title=a)
+        fig_b = charts.agreement_map(aligned_b, agreement, docs.texts, rows=rows, title=title_b)
     left, right = st.columns(2)
-    left.plotly_chart(charts.agreement_map(maps[a].coords, agreement, docs.texts, rows=rows, title=a),
-                      key="exp_cmp_map_a")
-    right.plotly_chart(charts.agreement_map(aligned_b, agreement, docs.texts, rows=rows,
-                                            title=f"{b} (aligned to {a} by Procrustes)"), key="exp_cmp_map_b")
+    left.plotly_chart(fig_a, key="exp_cmp_map_a")
+    right.plotly_chart(fig_b, key="exp_cmp_map_b")
     agree = cluster_agreement(maps[a].labels, maps[b].labels)
     st.markdown(f"Mean neighbourhood agreement (Jaccard of {k}-NN sets): **{agreement.mean():.3f}**. "
                 f"Cluster agreement between the models: ARI **{agree.ari:.3f}**, NMI **{agree.nmi:.3f}**.")
+    st.markdown(f"**Matched clusters** ({len(matching.matched)} pairs; B's clusters carry the number of the A "
+                "cluster they share most documents with, unmatched ones new numbers after A's)")
+    st.dataframe(matched_pairs_table(matching, maps[a], maps[b], a, b), hide_index=True, key="exp_cmp_pairs")
     if docs.labels is not None:
         st.markdown("**Against the labels**")
         st.dataframe(label_scores_table(maps, docs.labels).style.format(precision=3), key="exp_label_scores")
     worst = np.argsort(agreement)[:20]
     st.markdown("**Documents whose neighbourhoods differ most**")
     st.dataframe(pd.DataFrame({"id": [docs.ids[i] for i in worst], "agreement": agreement[worst],
-                               f"cluster ({a})": maps[a].labels[worst], f"cluster ({b})": maps[b].labels[worst],
+                               f"cluster ({a})": maps[a].labels[worst],
+                               f"cluster ({b}, matched)": matching.labels_b[worst],
                                "text": [docs.texts[i][:200] for i in worst]}), hide_index=True, key="exp_worst")
+
+
+def cluster_keywords(model_map: ModelMap) -> dict[int, list[str]]:
+    return {c.cluster: c.keywords for c in model_map.clusters}
+
+
+def matched_keywords(model_map: ModelMap, matching: ClusterMatching) -> dict[int, list[str]]:
+    """B's keywords under B's new (matched) cluster numbers."""
+    own = cluster_keywords(model_map)
+    return {p.cluster: own.get(p.original_b, []) for p in matching.pairs if p.original_b is not None}
+
+
+def matched_map(coords: np.ndarray, labels: np.ndarray, keywords: dict[int, list[str]], docs: Documents,
+                rows: np.ndarray, *, title: str):
+    fig = charts.corpus_map(coords, [charts.cluster_group(l) for l in labels], docs.texts, rows=rows,
+                            colours=charts.cluster_colours(labels), legend=False, height=520, width=480,
+                            labels=charts.cluster_labels(cluster_centres(coords, labels), keywords, words=2))
+    return fig.update_layout(title={"text": title, "x": 0, "xanchor": "left", "y": 0.99, "yanchor": "top"})
+
+
+def matched_pairs_table(matching: ClusterMatching, map_a: ModelMap, map_b: ModelMap, a: str, b: str) -> pd.DataFrame:
+    kw_a, kw_b = cluster_keywords(map_a), cluster_keywords(map_b)
+    return pd.DataFrame([{
+        "cluster": p.cluster,
+        f"{a} keywords": ", ".join(kw_a.get(p.cluster, [])[:4]) if p.size_a else "—",
+        f"{a} size": p.size_a,
+        f"{b} own number": "—" if p.original_b is None else str(p.original_b),
+        f"{b} keywords": ", ".join(kw_b.get(p.original_b, [])[:4]) if p.original_b is not None else "—",
+        f"{b} size": p.size_b,
+        "shared documents": p.overlap,
+        "Jaccard": round(p.jaccard, 3),
+    } for p in matching.pairs])
 
 
 def label_scores_table(maps: dict[str, ModelMap], labels: np.ndarray) -> pd.DataFrame:
@@ -332,7 +452,7 @@ tab_names = [f"Map: {n}" for n in model_maps] + (["Compare"] if len(model_maps) 
 tabs = dict(zip(tab_names, st.tabs(tab_names)))
 for model_name, one_map in model_maps.items():
     with tabs[f"Map: {model_name}"]:
-        map_tab(model_name, one_map, documents, rows_drawn)
+        map_tab(model_name, one_map, documents, rows_drawn, model_maps)
 if "Compare" in tabs:
     with tabs["Compare"]:
         compare_tab(model_maps, documents, rows_drawn)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import numpy as np
-import plotly.express as px
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
@@ -96,34 +96,144 @@ def _natural_key(group: str):
     return (group == "noise", [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", group)])
 
 
+# Clusters get these colours by number (cluster n: CLUSTER_PALETTE[n % len]), so a cluster keeps its colour
+# whichever others are drawn, and two maps whose clusters were matched agree. Saturated, not too dark and
+# not pale yellow (invisible on white): Plotly's Dark24 and Light24 with the greys, near-blacks and pastels
+# taken out. Noise is grey and a search match is ringed in black, two colours no cluster uses.
+CLUSTER_PALETTE: tuple[str, ...] = (
+    "#2E91E5", "#E15F99", "#1CA71C", "#FB0D0D", "#DA16FF", "#B68100", "#750D86", "#EB663B", "#511CFB", "#00A08B",
+    "#FB00D1", "#FC0080", "#6C7C32", "#862A16", "#A777F1", "#1616A7", "#DA60CA", "#AF0038", "#FD3216", "#00FE35",
+    "#6A76FC", "#FE00CE", "#0DF9FF", "#FF9616", "#479B55", "#DC587D", "#D626FF", "#00B5F7", "#B68E00", "#FF0092",
+    "#22FFA7", "#86CE00", "#FC6955", "#E48F72",
+)
+NOISE_COLOUR = "#b0b0b0"
+HIGHLIGHT_COLOUR = "#000000"
+NOISE_GROUP = "noise"
+
+
+# Plotly draws its toolbar (the modebar) in the top-right corner of the figure. A top margin taller than
+# the toolbar keeps it above the plot area, and the legend starts at the plot area's top, outside it to the
+# right: the toolbar never covers the legend, and the legend never covers the (hidden) axes or the points.
+MAP_LAYOUT = {
+    "margin": {"l": 10, "r": 10, "t": 44, "b": 10},
+    "legend": {"x": 1.02, "xanchor": "left", "y": 1.0, "yanchor": "top", "itemsizing": "constant"},
+    "modebar": {"orientation": "h"},
+}
+
+
+def cluster_group(label: int) -> str:
+    """The legend name of a cluster number (-1: noise)."""
+    return NOISE_GROUP if label < 0 else f"cluster {label}"
+
+
+def cluster_colours(labels) -> dict[str, str]:
+    """Each cluster's legend name -> its colour, by cluster number."""
+    return {cluster_group(int(l)): NOISE_COLOUR if l < 0 else CLUSTER_PALETTE[int(l) % len(CLUSTER_PALETTE)]
+            for l in set(np.asarray(labels).tolist())}
+
+
+@dataclass(frozen=True)
+class MapLabel:
+    """Text written on a map at (x, y), framed in its group's colour."""
+
+    x: float
+    y: float
+    text: str
+    group: str
+
+
+def cluster_labels(centres: dict[int, tuple[float, float]], keywords: dict[int, list[str]], *,
+                   words: int = 3) -> list[MapLabel]:
+    """One label per cluster centre: its number and its first ``words`` keywords."""
+    return [MapLabel(x, y, f"<b>{c}</b> " + " · ".join(keywords.get(c, [])[:words]), cluster_group(c))
+            for c, (x, y) in centres.items()]
+
+
+LABEL_HEIGHT = 20  # px: a 12 px label line with its padding and frame
+LABEL_CHAR = 6.8  # px: the mean width of a character at 12 px
+
+
+def label_shifts(points: list[tuple[float, float]], widths: list[float], *, height: float = LABEL_HEIGHT,
+                 tries: int = 6) -> list[float]:
+    """How far (px, up positive) to move each label so that no two overlap, placing them in list order:
+    a label stays on its point if it can, else takes the nearest free slot one label height above or
+    below, up to ``tries`` heights away (if none is free, it stays where it is)."""
+    placed: list[tuple[float, float, float, float]] = []
+    shifts = []
+    for (x, y), w in zip(points, widths):
+        candidates = [0.0] + [s * k * height for k in range(1, tries + 1) for s in (1, -1)]
+        free = (dy for dy in candidates
+                if all(x + w / 2 <= l or x - w / 2 >= r or y + dy + height / 2 <= b or y + dy - height / 2 >= t
+                       for l, b, r, t in placed))
+        dy = next(free, 0.0)
+        placed.append((x - w / 2, y + dy - height / 2, x + w / 2, y + dy + height / 2))
+        shifts.append(dy)
+    return shifts
+
+
+def _label_annotations(fig: go.Figure, labels: list[MapLabel], colours: dict[str, str], *, drawn: np.ndarray,
+                       sizes: dict[str, int], focus: str | None, plot_px: tuple[float, float]) -> None:
+    """The labels on top of the points, largest group first, moved apart (with a line back to their
+    centre) where they would cover each other. Pixel positions are estimated from ``plot_px``, the plot
+    area's size, and the drawn points' range (the chart's width is the page's, unknown here)."""
+    labels = sorted(labels, key=lambda m: -sizes.get(m.group, 0))
+    low, span = drawn.min(axis=0), np.maximum(np.ptp(drawn, axis=0), 1e-9)
+    points = [((m.x - low[0]) / span[0] * plot_px[0], (m.y - low[1]) / span[1] * plot_px[1]) for m in labels]
+    widths = [LABEL_CHAR * len(re.sub(r"<[^>]+>", "", m.text)) + 10 for m in labels]
+    for label, dy in zip(labels, label_shifts(points, widths)):
+        colour = colours.get(label.group, NOISE_COLOUR)
+        fig.add_annotation(
+            x=label.x, y=label.y, text=label.text, font={"size": 12, "color": "#111111"},
+            showarrow=bool(dy), ax=0, ay=-dy, arrowhead=0, arrowwidth=1, arrowcolor=colour,
+            bgcolor="rgba(255,255,255,0.7)", bordercolor=colour, borderwidth=1.5, borderpad=2,
+            opacity=1.0 if focus in (None, label.group) else 0.3)
+
+
 def corpus_map(coords: np.ndarray, groups: list[str], texts: list[str], *, rows: np.ndarray | None = None,
-               highlight: np.ndarray | None = None, extra: list[str] | None = None, height: int = 620) -> go.Figure:
+               highlight: np.ndarray | None = None, extra: list[str] | None = None,
+               colours: dict[str, str] | None = None, labels: list[MapLabel] | None = None,
+               focus: str | None = None, legend: bool = True, height: int = 620, width: int = 900) -> go.Figure:
     """WebGL scatter, one trace per group (so the legend toggles groups). ``rows`` picks which
-    documents to draw (a sample for very large corpora); customdata carries the document index."""
+    documents to draw (a sample for very large corpora); customdata carries the document index.
+
+    ``colours`` maps a group to its colour (default: ``CLUSTER_PALETTE`` in group order, noise grey);
+    ``labels`` are written on top of the points, kept apart for a plot about ``width`` px wide;
+    ``focus`` names a group drawn strong while the others fade; ``highlight`` rings the matching documents
+    in ``HIGHLIGHT_COLOUR``.
+    """
     rows = np.arange(len(coords)) if rows is None else rows
-    fig = go.Figure()
     group_arr = np.asarray(groups, dtype=object)
     order = sorted(set(group_arr[rows].tolist()), key=_natural_key)
-    palette = [c for c in px.colors.qualitative.Dark24 + px.colors.qualitative.Light24 if c.upper() != "#B0B0B0"]
+    colours = colours or {g: NOISE_COLOUR if g == NOISE_GROUP else CLUSTER_PALETTE[k % len(CLUSTER_PALETTE)]
+                          for k, g in enumerate(order)}
     dim = highlight is not None and highlight.any()
-    for k, group in enumerate(order):
+    fig = go.Figure()
+    for group in order:
         sel = rows[group_arr[rows] == group]
         hover = [f"<b>{group}</b>{' · ' + extra[i] if extra else ''}<br>{_snippet(texts[i])}" for i in sel]
+        strong = focus is None or group == focus
         fig.add_trace(go.Scattergl(
             x=coords[sel, 0], y=coords[sel, 1], mode="markers", name=f"{group} ({len(sel)})",
             customdata=sel, hovertext=hover, hoverinfo="text",
-            marker={"size": 5, "opacity": 0.25 if dim else 0.75,
-                    "color": "#b0b0b0" if group == "noise" else palette[k % len(palette)]},
+            marker={"size": 7 if focus == group else 5, "color": colours.get(group, NOISE_COLOUR),
+                    "opacity": (0.95 if focus == group else 0.25 if dim else 0.75) if strong else 0.08},
         ))
     if dim:
         sel = rows[highlight[rows]]
         fig.add_trace(go.Scattergl(
             x=coords[sel, 0], y=coords[sel, 1], mode="markers", name=f"search matches ({len(sel)})",
             customdata=sel, hovertext=[_snippet(texts[i]) for i in sel], hoverinfo="text",
-            marker={"size": 9, "color": "rgba(0,0,0,0)", "line": {"width": 2, "color": "#d62728"}},
+            marker={"size": 10, "color": "rgba(0,0,0,0)", "line": {"width": 2, "color": HIGHLIGHT_COLOUR}},
         ))
-    fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 10, "b": 10}, dragmode="lasso",
-                      legend={"itemsizing": "constant"}, xaxis={"visible": False}, yaxis={"visible": False})
+    if labels and len(rows):
+        sizes = {g: int(np.sum(group_arr[rows] == g)) for g in order}
+        margin = MAP_LAYOUT["margin"]
+        _label_annotations(fig, labels, colours, drawn=coords[rows], sizes=sizes, focus=focus,
+                           plot_px=(width, height - margin["t"] - margin["b"]))
+    # No dragmode: Streamlit then pans on drag and selects the point a click lands on (with lasso or box
+    # as the drag mode it turns click selection off); box and lasso stay one click away in the toolbar.
+    fig.update_layout(height=height, showlegend=legend, xaxis={"visible": False}, yaxis={"visible": False},
+                      **MAP_LAYOUT)
     return fig
 
 
@@ -134,10 +244,11 @@ def agreement_map(coords: np.ndarray, agreement: np.ndarray, texts: list[str], *
         x=coords[rows, 0], y=coords[rows, 1], mode="markers", customdata=rows,
         hovertext=[f"agreement {agreement[i]:.2f}<br>{_snippet(texts[i])}" for i in rows], hoverinfo="text",
         marker={"size": 5, "color": agreement[rows], "colorscale": "RdYlGn", "cmin": 0, "cmax": 1,
-                "colorbar": {"title": "kNN Jaccard"}, "opacity": 0.8},
+                "colorbar": {"title": {"text": "kNN Jaccard", "side": "right"}, "x": 1.02, "xanchor": "left",
+                             "y": 1.0, "yanchor": "top", "len": 0.9}, "opacity": 0.8},
     ))
-    fig.update_layout(title=title, height=height, margin={"l": 10, "r": 10, "t": 40, "b": 10},
-                      xaxis={"visible": False}, yaxis={"visible": False})
+    fig.update_layout(title={"text": title, "x": 0, "xanchor": "left", "y": 0.99, "yanchor": "top"}, height=height,
+                      xaxis={"visible": False}, yaxis={"visible": False}, **MAP_LAYOUT)
     return fig
 
 

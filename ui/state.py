@@ -42,6 +42,11 @@ EXP_MCS = "exp_mcs"
 EXP_MS = "exp_ms"
 EXP_SPACE = "exp_space"
 EXP_RESULTS = "exp_results"  # {"corpus": hash of the texts, "maps": {model: ModelMap}}
+EXP_TEXT_COL = "exp_text_col"
+EXP_LABEL_COL = "exp_label_col"
+EXP_ID_COL = "exp_id_col"
+EXP_COLUMNS_OF = "exp_columns_of"  # which upload the three column choices were guessed for
+EXP_CMP_COLOUR = "exp_cmp_colour"
 
 RET_SOURCE = "ret_source"
 RET_MODELS = "ret_models"
@@ -135,10 +140,11 @@ WIDGET_DEFAULTS = {
 # Widgets whose first value is the widget's own (first option / empty), kept once the user sets them.
 # Choices among options that change with the data (columns, models run, results) are kept the same way;
 # a kept value that is no longer an option falls back to the widget's first option.
-KEPT_WIDGETS = [SIM_SOURCE, SIM_TEXT, SIM_GEOMETRY_SOURCE, EXP_SOURCE, RET_SOURCE, RET_QUERY, RET_LI_QUERY,
+KEPT_WIDGETS = [SIM_SOURCE, SIM_TEXT, SIM_GEOMETRY_SOURCE, EXP_SOURCE, EXP_TEXT_COL, EXP_LABEL_COL, EXP_ID_COL,
+                EXP_CMP_COLOUR, RET_SOURCE, RET_QUERY, RET_LI_QUERY,
                 RET_LI_DOC, FT_SOURCE, FT_WORKFLOW, FT_NAME,
                 "sim_diff_a", "sim_diff_b",
-                "exp_text_col", "exp_label_col", "exp_id_col", "exp_cmp_a", "exp_cmp_b", "exp_cmp_k",
+                "exp_cmp_a", "exp_cmp_b", "exp_cmp_k",
                 "ret_rerank_base", "ret_pick", "ret_drill_stage", "ret_drill_q", "ret_li_model", "ret_li_doc_pick",
                 "ft_delete_name",
                 "bench_kind", "bench_task_name", "bench_c1", "bench_c2", "bench_c3", "bench_threshold",
@@ -152,7 +158,7 @@ DEFAULTS = {MODELS_MEASURED: {}, MODELS_DISTILL_REPORTS: {}}
 
 # What a background job records of its page's settings, so a reloaded tab gets them back with the job.
 EXPLORER_KEYS = [EXP_SOURCE, EXP_FILE, EXP_MODELS, EXP_METHOD, EXP_NEIGHBORS, EXP_MIN_DIST, EXP_METRIC, EXP_MCS,
-                 EXP_MS, EXP_SPACE, "exp_text_col", "exp_label_col", "exp_id_col"]
+                 EXP_MS, EXP_SPACE, EXP_TEXT_COL, EXP_LABEL_COL, EXP_ID_COL, EXP_COLUMNS_OF]
 RETRIEVAL_KEYS = [RET_SOURCE, RET_MODELS, RET_BM25, RET_HYBRID, RET_RERANKER, RET_DEPTH, RET_QUERY, RET_K, RET_MAX_Q,
                   RET_TOP_K, "ret_rerank_base", "ret_pick", "ret_up_corpus_kept", "ret_up_queries_kept",
                   "ret_up_qrels_kept"]

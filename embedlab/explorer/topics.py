@@ -71,3 +71,11 @@ def describe_clusters(texts: list[str], vectors: np.ndarray, labels: np.ndarray,
         summaries.append(ClusterSummary(int(c), len(members), [w for w, _ in keywords[c]], central.tolist()))
     summaries.sort(key=lambda s: (s.cluster == NOISE, -s.size))
     return summaries
+
+
+def cluster_centres(coords: np.ndarray, labels: np.ndarray) -> dict[int, tuple[float, float]]:
+    """Where to write each cluster's name on a 2-D map: the median of its points, per axis (a mean
+    would be pulled off the cluster by a few far-out members). Noise gets no place."""
+    coords, labels = np.asarray(coords), np.asarray(labels)
+    return {int(c): (float(np.median(coords[labels == c, 0])), float(np.median(coords[labels == c, 1])))
+            for c in sorted(set(labels.tolist()) - {NOISE})}

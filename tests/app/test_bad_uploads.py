@@ -44,10 +44,15 @@ def check(at: AppTest, key: str, cases: list[tuple]) -> None:
 
 
 def test_explorer():
+    # The explorer guesses the text column, so numbers are refused when no other column holds text
+    # (picking such a column by hand is tested in test_explorer_page.py).
     at = open_view("explorer", exp_source="Upload a file", exp_file=("empty.csv", b""))
-    check(at, "exp_file", [*COMMON, duplicated(["text", "label"]), numbers(["text", "label"], "text"),
+    check(at, "exp_file", [*COMMON, duplicated(["text", "label"]), numbers(["text"], "text"),
                            ("ids.csv", table(["id", "price"], lambda i: [str(i), str(i / 2)]),
-                            "'id' of ids.csv holds numbers, not text; ids.csv has no column of text")])
+                            "'id' of ids.csv holds numbers, not text; ids.csv has no column of text"),
+                           ("codes.csv", table(["text"], lambda i: [f"A{i}"]),
+                            "'text' of codes.csv holds short codes such as 'A0', 'A1', not text to embed; "
+                            "codes.csv has no column of text")])
 
 
 def test_retrieval():

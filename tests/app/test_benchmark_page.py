@@ -89,3 +89,20 @@ def test_task_from_an_uploaded_file_and_bad_uploads(tmp_home):
     at.text_input(key="bench_task_name").set_value("docs")
     at.button(key="bench_add").click().run()
     assert at.session_state["bench_texts"]["docs"] == ["first text", "second text"]
+
+
+def test_an_upload_refuses_codes_or_numbers_as_its_text_column(tmp_home):
+    at = page(bench_models=["wordllama"], bench_tasks=[])
+    at.selectbox(key="bench_kind").set_value("Clustering (text, label)")
+    rows = pd.DataFrame({"sku": ["A12", "B7", "C3", "D4"], "price": ["1.5", "2", "3", "4"],
+                         "text": ["a red wool scarf", "blue running shoes", "a green wool hat", "white shoes"],
+                         "label": ["wear", "shoes", "wear", "shoes"]})
+    at.session_state["bench_upload_kept"] = ("shop.csv", rows.to_csv(index=False).encode())
+    at.run()
+    assert not at.error and at.button(key="bench_add")  # the text column is usable as it stands
+    at.selectbox(key="bench_c1").set_value("sku").run()
+    assert [e.value for e in at.error] == ["This file cannot make a clustering task: Column 'sku' of shop.csv holds "
+                                           "short codes such as 'A12', 'B7', not text to embed; pick a text column: "
+                                           "text, label."]
+    at.selectbox(key="bench_c1").set_value("price").run()
+    assert "'price' of shop.csv holds numbers, not text" in at.error[0].value

@@ -37,11 +37,43 @@ def test_bbc_with_one_fast_model():
     assert len(at.get("download_button")) == 4
 
 
+def keyed(at, key: str):
+    """A table with a selection (only those carry their key in AppTest)."""
+    frames = [f.value for f in at.dataframe if f.key == key]
+    assert len(frames) == 1, f"no table with key {key!r}"
+    return frames[0]
+
+
+def tables_with(at, *columns: str) -> list:
+    return [f.value for f in at.dataframe if set(columns) <= set(f.value.columns)]
+
+
+def figure(at, key: str) -> dict:
+    """The plotly figure a chart with ``key`` draws (AppTest keeps it as JSON)."""
+    import json
+
+    from streamlit.runtime.state.common import user_key_from_element_id
+
+    charts = [c for c in at.get("plotly_chart") if user_key_from_element_id(c.proto.id) == key]
+    assert len(charts) == 1, f"no chart with key {key!r}"
+    return json.loads(charts[0].proto.spec)
+
+
+def click(at, key: str, documents: list[int]) -> None:
+    """What a click (one document) or a box selection (several) on a map sends back. AppTest cannot click
+    inside a plotly chart; the selection state is set as the browser would set it."""
+    points = [{"curve_number": 0, "point_number": i, "point_index": i, "x": 0.0, "y": 0.0, "customdata": d}
+              for i, d in enumerate(documents)]
+    at.session_state[key] = {"selection": {"points": points, "point_indices": list(range(len(documents))),
+                                           "box": [], "lasso": []}}
+    at.run()
+
+
 def test_uploaded_corpus_two_models_compared_and_searched():
     at = explorer()
     upload(at, "topics.csv", topic_corpus().to_csv(index=False).encode())
     assert not at.error
-    at.selectbox(key="exp_label_col").set_value("label")
+    assert at.selectbox(key="exp_label_col").value == "label"  # guessed from its name and its 3 values
     at.multiselect(key="exp_models").set_value(["minilm", "wordllama"])
     at.number_input(key="exp_mcs").set_value(8)
     run_job(at, "exp_run")
@@ -52,10 +84,57 @@ def test_uploaded_corpus_two_models_compared_and_searched():
     assert scores.loc["minilm", "V-measure"] > 0.8  # three unmistakable topics
     worst = table(at, "agreement")
     assert len(worst) == 20 and worst["agreement"].between(0, 1).all()
+    # Compare: the two models' clusters matched, the same topic under the same number in both maps.
+    pairs = table(at, "shared documents")
+    assert len(pairs) >= 3 and pairs["shared documents"].head(3).min() >= 15  # 20 documents per topic
+    cmp_a, cmp_b = figure(at, "exp_cmp_map_a"), figure(at, "exp_cmp_map_b")
+    colour_of = lambda fig: {t["name"].split(" (")[0]: t["marker"]["color"] for t in fig["data"]}
+    shared = set(colour_of(cmp_a)) & set(colour_of(cmp_b))
+    assert len(shared) >= 3 and all(colour_of(cmp_a)[g] == colour_of(cmp_b)[g] for g in shared)
     at.text_input(key="exp_search_minilm").input("telescope").run()
     assert any("contain 'telescope'" in c.value for c in at.caption)
-    at.selectbox(key="exp_pick_minilm").set_value("0").run()
-    assert not at.exception
+    ring = figure(at, "exp_map_minilm")["data"][-1]
+    assert ring["name"].startswith("search matches") and ring["marker"]["line"]["color"] == "#000000"
+
+
+def test_map_labels_cluster_rows_and_a_clicked_points_neighbours():
+    at = explorer()
+    upload(at, "topics.csv", topic_corpus().to_csv(index=False).encode())
+    at.multiselect(key="exp_models").set_value(["minilm", "wordllama"])
+    at.number_input(key="exp_mcs").set_value(8)
+    at.button(key="exp_run").click().run()
+    clusters = keyed(at, "exp_clusters_wordllama")
+    fig = figure(at, "exp_map_wordllama")
+    # Each cluster's number and first keywords, written on the map; noise (if any) gets no label.
+    real = clusters[clusters["cluster"] != "noise"]
+    assert sorted(a["text"] for a in fig["layout"]["annotations"]) == sorted(
+        f"<b>{c}</b> " + " · ".join(k.split(", ")[:3]) for c, k in zip(real["cluster"], real["keywords"]))
+    # Clicking the second cluster row: that cluster drawn strong, the rest faded, its documents listed.
+    at.session_state["exp_clusters_wordllama"] = {"selection": {"rows": [1], "columns": []}}
+    at.run()
+    picked = clusters["cluster"].iloc[1]
+    assert any(m.value.startswith(f"**Documents of cluster {picked}**") for m in at.markdown)
+    [listed] = [t for t in tables_with(at, "id", "cluster", "text") if "agreement" not in t and "cosine" not in t]
+    assert len(listed) == clusters["size"].iloc[1] and set(listed["cluster"]) == {int(picked)}
+    opacity = {t["name"].split(" (")[0]: t["marker"]["opacity"] for t in figure(at, "exp_map_wordllama")["data"]}
+    assert opacity.pop(f"cluster {picked}") == 0.95 and set(opacity.values()) == {0.08}
+    # A click on one point: its 10 nearest neighbours in each model, side by side.
+    click(at, "exp_map_wordllama", [3])
+    assert any(c.value.startswith("1 point selected") for c in at.caption)
+    titles = [m.value for m in at.markdown if m.value.startswith("**wordllama**") or m.value.startswith("**minilm**")]
+    assert [t.split("**")[1] for t in titles] == ["wordllama", "minilm"]  # the clicked map's model first
+    own, other = tables_with(at, "cosine", "also in")
+    for frame in (own, other):
+        assert len(frame) == 10 and frame["cosine"].is_monotonic_decreasing
+    # "also in" says whether the other model lists the same document.
+    assert ((own["also in"] == "minilm") == own["id"].isin(other["id"])).all()
+    assert "4" not in set(own["id"]) | set(other["id"])  # the clicked document (row 3, id 4) is not its own neighbour
+    # A box around three points: the count and the three documents.
+    at.session_state["exp_clusters_wordllama"] = {"selection": {"rows": [], "columns": []}}
+    click(at, "exp_map_wordllama", [5, 9, 5, 11])  # 5 twice: a point and its search ring
+    assert any(c.value.startswith("3 points selected") for c in at.caption)
+    [listed] = [t for t in tables_with(at, "id", "cluster", "text") if "agreement" not in t and "cosine" not in t]
+    assert listed["id"].tolist() == ["6", "10", "12"]
 
 
 @pytest.mark.parametrize("name, content, message", [
@@ -77,6 +156,30 @@ def test_bad_uploads_get_a_clear_message(name, content, message):
     at.file_uploader(key="exp_upload").set_value((name, content, "text/csv")).run()
     assert not at.exception
     assert any(message in e.value for e in at.error), [e.value for e in at.error]
+
+
+def test_an_upload_gets_its_columns_guessed_and_a_code_column_is_refused_as_text():
+    at = explorer()
+    frame = topic_corpus(n_per=4)
+    frame.insert(0, "ref", [f"R{i:03d}" for i in range(len(frame))])
+    frame["price"] = [str(i * 1.5) for i in range(len(frame))]
+    frame = frame.rename(columns={"text": "body", "label": "topic"})
+    upload(at, "shop.csv", frame.to_csv(index=False).encode())
+    assert [at.selectbox(key=k).value for k in ("exp_text_col", "exp_label_col", "exp_id_col")] == [
+        "body", "topic", "ref"]
+    assert any(m.value == "**12 documents** · 3 labels" for m in at.markdown)
+    at.selectbox(key="exp_text_col").set_value("ref").run()
+    assert [e.value for e in at.error] == [("Column 'ref' of shop.csv holds short codes such as 'R000', 'R001', "
+                                            "not text to embed; pick a text column: body, topic.")]
+    at.selectbox(key="exp_text_col").set_value("price").run()
+    assert "'price' of shop.csv holds numbers, not text" in at.error[0].value
+    # The user's choice outlives a page switch; a new upload is guessed afresh.
+    at.switch_page("pages/models.py").run()
+    at.switch_page("pages/explorer.py").run()
+    assert at.selectbox(key="exp_text_col").value == "price"
+    upload(at, "topics.csv", topic_corpus().to_csv(index=False).encode())
+    assert [at.selectbox(key=k).value for k in ("exp_text_col", "exp_label_col", "exp_id_col")] == [
+        "text", "label", "(none)"]
 
 
 def test_empty_cells_are_reported_and_skipped():

@@ -122,3 +122,103 @@ def test_before_after_histograms_and_bars():
     bars = charts.before_after_bars(table)
     assert [(t.name, list(t.y)) for t in bars.data] == [("before", [0.2, -0.1]), ("after", [0.6, 0.3])]
     assert bars.layout.yaxis.range == pytest.approx((-0.15, 1.15))
+
+
+# -- the explorer map: cluster colours, labels, focus, search highlight, legend placement -------------
+def _hsv(colour: str):
+    import colorsys
+
+    r, g, b = (int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5))
+    return colorsys.rgb_to_hsv(r, g, b)
+
+
+def test_the_search_highlight_colour_is_one_no_cluster_uses():
+    palette = {c.upper() for c in charts.CLUSTER_PALETTE}
+    assert charts.HIGHLIGHT_COLOUR.upper() not in palette and charts.NOISE_COLOUR.upper() not in palette
+    # Not merely a different hex code: every cluster colour is a clear hue, the highlight is black.
+    assert all(s >= 0.45 and v >= 0.45 for s, v in (_hsv(c)[1:] for c in charts.CLUSTER_PALETTE))
+    assert _hsv(charts.HIGHLIGHT_COLOUR)[2] == 0.0
+    labels = np.arange(60) % 40 - 1  # 39 clusters and noise: the palette wraps around
+    coords = np.random.default_rng(0).normal(size=(60, 2))
+    fig = charts.corpus_map(coords, [charts.cluster_group(l) for l in labels], ["t"] * 60,
+                            colours=charts.cluster_colours(labels), highlight=np.arange(60) < 5)
+    ring = fig.data[-1]
+    assert ring.name == "search matches (5)" and ring.marker.line.color == charts.HIGHLIGHT_COLOUR
+    assert charts.HIGHLIGHT_COLOUR not in {t.marker.color for t in fig.data[:-1]}
+
+
+def test_cluster_colours_follow_the_number_so_matched_maps_agree():
+    a = charts.cluster_colours(np.array([0, 3, -1, 3]))
+    b = charts.cluster_colours(np.array([3, 40]))
+    assert a == {"cluster 0": charts.CLUSTER_PALETTE[0], "cluster 3": charts.CLUSTER_PALETTE[3],
+                 "noise": charts.NOISE_COLOUR}
+    assert b["cluster 3"] == a["cluster 3"]
+    assert b["cluster 40"] == charts.CLUSTER_PALETTE[40 % len(charts.CLUSTER_PALETTE)]
+    coords = np.zeros((3, 2))
+    fig = charts.corpus_map(coords, ["cluster 3", "cluster 3", "cluster 0"], ["t"] * 3, colours=a)
+    assert [(t.name, t.marker.color) for t in fig.data] == [("cluster 0 (1)", charts.CLUSTER_PALETTE[0]),
+                                                           ("cluster 3 (2)", charts.CLUSTER_PALETTE[3])]
+
+
+def test_cluster_keywords_are_written_at_each_centre_on_top_of_the_points():
+    from embedlab.explorer.topics import cluster_centres
+
+    coords = np.array([[0, 0], [2, 2], [4, 0], [10, 10], [12, 14], [50, 50]], dtype=float)
+    labels = np.array([0, 0, 0, 1, 1, -1])
+    keywords = {0: ["film", "actor", "oscar", "award"], 1: ["match", "goal"], -1: ["said"]}
+    marks = charts.cluster_labels(cluster_centres(coords, labels), keywords)
+    fig = charts.corpus_map(coords, [charts.cluster_group(l) for l in labels], ["t"] * 6,
+                            colours=charts.cluster_colours(labels), labels=marks)
+    notes = fig.layout.annotations
+    assert [(n.x, n.y, n.text) for n in notes] == [(2.0, 0.0, "<b>0</b> film · actor · oscar"),
+                                                   (11.0, 12.0, "<b>1</b> match · goal")]  # noise: none
+    assert [n.bordercolor for n in notes] == [charts.CLUSTER_PALETTE[0], charts.CLUSTER_PALETTE[1]]
+    assert all(n.showarrow is False and n.bgcolor.startswith("rgba(255,255,255") for n in notes)
+    assert charts.cluster_labels({2: (0.0, 1.0)}, {2: ["a", "b", "c"]}, words=2)[0].text == "<b>2</b> a · b"
+
+
+def test_a_focused_cluster_is_drawn_strong_and_the_rest_fades():
+    coords = np.zeros((4, 2))
+    labels = np.array([0, 0, 1, -1])
+    marks = [charts.MapLabel(0, 0, "zero", "cluster 0"), charts.MapLabel(1, 1, "one", "cluster 1")]
+    fig = charts.corpus_map(coords, [charts.cluster_group(l) for l in labels], ["t"] * 4,
+                            colours=charts.cluster_colours(labels), labels=marks, focus="cluster 1")
+    assert [(t.name, t.marker.opacity, t.marker.size) for t in fig.data] == [
+        ("cluster 0 (2)", 0.08, 5), ("cluster 1 (1)", 0.95, 7), ("noise (1)", 0.08, 5)]
+    assert [n.opacity for n in fig.layout.annotations] == [0.3, 1.0]
+
+
+def test_the_legend_sits_outside_the_plot_below_the_toolbar():
+    for fig in (charts.corpus_map(np.zeros((2, 2)), ["a", "b"], ["t", "u"]),
+                charts.agreement_map(np.zeros((2, 2)), np.array([0.2, 0.8]), ["t", "u"], rows=np.arange(2), title="m")):
+        legend = fig.layout.legend
+        # Right of the plot area (x >= 1 in paper units), its top at the plot area's top (y = 1): the
+        # toolbar, drawn in the top margin, is above it; the margin is taller than the ~30 px toolbar.
+        assert (legend.x, legend.xanchor, legend.y, legend.yanchor) == (1.02, "left", 1.0, "top")
+        assert fig.layout.margin.t >= 40 and fig.layout.modebar.orientation == "h"
+    # Streamlit selects a clicked point only when the figure sets no lasso or box drag mode.
+    assert charts.corpus_map(np.zeros((2, 2)), ["a", "b"], ["t", "u"]).layout.dragmode is None
+    colorbar = fig.data[0].marker.colorbar
+    assert colorbar.x >= 1.0 and colorbar.y == 1.0 and colorbar.yanchor == "top" and colorbar.len < 1
+
+
+def test_labels_that_would_cover_each_other_are_moved_a_line_apart():
+    h = charts.LABEL_HEIGHT
+    assert charts.label_shifts([(0, 0), (500, 0)], [100, 100]) == [0, 0]  # apart: stay
+    assert charts.label_shifts([(0, 0), (100, 0)], [100, 100]) == [0, 0]  # touching is not covering
+    assert charts.label_shifts([(0, 0), (0, 0), (0, 0)], [100, 100, 100]) == [0, h, -h]
+    assert charts.label_shifts([(0, 0), (60, 5)], [100, 100]) == [0, h]  # half over the first: one line up
+    # Nowhere free within the tries: the label stays on its point.
+    assert charts.label_shifts([(0, 0)] * 4, [100] * 4, tries=1) == [0, h, -h, 0]
+
+
+def test_a_moved_label_points_back_to_its_centre_and_the_largest_cluster_keeps_its_place():
+    coords = np.array([[0, 0], [0, 1], [1, 1], [1, 0], [0.5, 0.5]], dtype=float)
+    labels = np.array([0, 1, 1, 1, 0])
+    marks = [charts.MapLabel(0.5, 0.5, "small", "cluster 0"), charts.MapLabel(0.5, 0.5, "big", "cluster 1")]
+    fig = charts.corpus_map(coords, [charts.cluster_group(l) for l in labels], ["t"] * 5,
+                            colours=charts.cluster_colours(labels), labels=marks)
+    big, small = fig.layout.annotations
+    assert (big.text, big.showarrow) == ("big", False)
+    assert (small.text, small.showarrow, small.ax, small.ay) == ("small", True, 0, -charts.LABEL_HEIGHT)
+    assert small.arrowcolor == charts.CLUSTER_PALETTE[0]

@@ -195,3 +195,59 @@ def test_benchmark_leaderboard(app_url, browser):
     page.locator(".js-plotly-plot").first.wait_for(timeout=SLOW)  # the first task's bar chart
     page.screenshot(path=str(SHOTS / "benchmark.png"), full_page=True)
     page.close()
+
+
+def _point_position(page, chart_index: int = 0) -> tuple[float, float]:
+    """Page coordinates of the first drawn point of a plotly map (WebGL points are not in the DOM)."""
+    chart = page.locator(".js-plotly-plot").nth(chart_index)
+    chart.scroll_into_view_if_needed()
+    box = chart.bounding_box()
+    x, y = chart.evaluate("""gd => {
+        const l = gd._fullLayout, t = gd._fullData[0];
+        return [l._size.l + l.xaxis.d2p(t.x[0]), l._size.t + l.yaxis.d2p(t.y[0])];
+    }""")
+    return box["x"] + x, box["y"] + y
+
+
+def test_explorer_map_labels_and_a_clicked_points_neighbours(app_url, browser, tmp_path):
+    """Two models on a small upload: the map carries each cluster's keywords; clicking a point lists its
+    nearest neighbours in both models side by side."""
+    from tests.fakes import topic_corpus
+
+    good = tmp_path / "topics.csv"
+    topic_corpus().to_csv(good, index=False)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page = browser.new_page(viewport={"width": 1500, "height": 1300})
+    page.goto(f"{app_url}/explorer")
+    wait_idle(page, "Corpus explorer")
+    page.get_by_text("Upload a file").click()
+    page.locator("input[type=file]").set_input_files(str(good))
+    page.get_by_text("60 documents").wait_for(timeout=SLOW)
+    page.get_by_role("button", name="Run").click()
+    page.get_by_role("tab", name="Compare").wait_for(timeout=SLOW)
+    wait_idle(page, "Corpus explorer")
+    chart = page.locator(".js-plotly-plot").first
+    chart.wait_for(timeout=SLOW)
+    labels = chart.locator(".annotation-text").all_text_contents()  # SVG text: no inner text
+    assert len(labels) >= 3 and all(label.split(" ", 1)[0].isdigit() for label in labels), labels
+    chart.scroll_into_view_if_needed()
+    page.screenshot(path=str(SHOTS / "explorer_map.png"))
+
+    x, y = _point_position(page)
+    page.mouse.click(x, y)
+    page.get_by_text("Nearest 10 neighbours of document").wait_for(timeout=SLOW)
+    wait_idle(page, "Corpus explorer")
+    assert page.get_by_text("1 point selected").count() == 1
+    body = page.locator("[data-testid='stMain']").inner_text()
+    assert "of 10 shared by both models" in body
+    page.get_by_text("Nearest 10 neighbours of document").scroll_into_view_if_needed()
+    page.screenshot(path=str(SHOTS / "explorer_neighbours.png"))
+
+    # A click on the second cluster row (the grid is a canvas: header and rows 35 px high) lists that cluster.
+    grid = page.locator("[data-testid='stDataFrame']").filter(has_text="most central document").first
+    grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()
+    page.mouse.click(box["x"] + 14, box["y"] + 35 + 35 + 17)
+    page.get_by_text("Documents of cluster").wait_for(timeout=SLOW)
+    wait_idle(page, "Corpus explorer")
+    page.close()
