@@ -178,3 +178,17 @@ def test_the_run_says_when_it_holds_out_more_than_asked():
            "from noise." in notes
     _, held, notes = prepare(FinetuneConfig(held_out=0.5), data)
     assert len(held) == 50 and not [n for n in notes if n.startswith("Held out")]
+
+
+def test_cli_refuses_a_bad_length_and_an_existing_output_before_reading_data(tmp_home, capsys):
+    from embedlab.cli import main
+
+    assert main(["finetune", "--data", "nope.csv", "--output", "x", "--max-length", "long"]) == 2
+    assert "max length must be 'auto' or a whole number of tokens, got 'long'" in capsys.readouterr()[1]
+    target_folder("mine", "embedder").mkdir(parents=True)
+    assert main(["finetune", "--data", "nope.csv", "--output", "mine"]) == 2
+    err = capsys.readouterr()[1]
+    assert "already exists. Pass --overwrite to replace it, or choose another name (mine-2 is free)." in err
+    assert "nope.csv" not in err  # refused before the data is read
+    assert main(["finetune", "--data", "nope.csv", "--output", "mine", "--overwrite"]) == 2
+    assert "nope.csv" in capsys.readouterr()[1]  # with --overwrite the name passes; the missing file does not
