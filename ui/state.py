@@ -86,6 +86,7 @@ FT_SCHEDULE = "ft_schedule"
 FT_WARMUP = "ft_warmup"
 FT_SEED = "ft_seed"
 FT_NAME = "ft_name"
+FT_NAME_AUTO = "ft_name_auto"  # the last generated name: renewed while the name box still shows it
 FT_MAP = "ft_map"
 FT_JOB = "ft_job"  # key of this session's latest job in ui.jobs
 

@@ -7,18 +7,27 @@ import sys
 from pathlib import Path
 
 from embedlab.cli._common import print_json, read_input
+from embedlab.errors import DataError
 from embedlab.finetune import config as opts
 from embedlab.finetune.job import Monitor, run_finetune
-from embedlab.finetune.saved import check_name_free
+from embedlab.finetune.saved import check_name_free, free_name, target_folder
 from embedlab.pooling import POOLING_MODES
 
 
 class Printer(Monitor):
-    """Progress as stderr lines: every phase, and about twenty loss lines per run."""
+    """Progress as stderr lines: every phase, note and warning, and about twenty loss lines per run."""
 
     def set_phase(self, text: str) -> None:
         super().set_phase(text)
         print(f"{text}…", file=sys.stderr, flush=True)
+
+    def note(self, text: str) -> None:
+        super().note(text)
+        print(f"note: {text}", file=sys.stderr, flush=True)
+
+    def warn(self, text: str) -> None:
+        super().warn(text)
+        print(f"warning: {text}", file=sys.stderr, flush=True)
 
     def on_step(self, step: int, total: int, loss: float) -> None:
         super().on_step(step, total, loss)
@@ -30,31 +39,43 @@ class Printer(Monitor):
 def cmd_finetune(args: argparse.Namespace) -> int:
     # 1. every argument, and the output name, checked before any data or model loads
     config = _config(args)
-    check_name_free(args.output, config.kind)
+    _check_output(args.output, config.kind, overwrite=args.overwrite)
     data = _data(args)
     for note in data.notes:
         print(f"note: {note}", file=sys.stderr)
 
     # 2. run, then print what the run did and the before/after table
-    result = run_finetune(config, data, args.output, Printer())
+    result = run_finetune(config, data, args.output, Printer(), overwrite=args.overwrite)
     for note in result.run_notes:
         print(f"note: {note}", file=sys.stderr)
     if args.json:
         print_json(result.to_dict())
         return 0
     print(f"Fine-tuned {config.model} -> {result.name} ({result.kind}), {config.workflow}/{config.loss}, "
-          f"{result.train_rows} training rows, {result.train_seconds:.0f} s; saved to {result.path}")
+          f"{result.train_rows} training rows at max length {result.config.max_length}, {result.duration}; "
+          f"saved to {result.path}")
     print(f"Held-out: {result.held_out_rows} rows")
     print(result.table.to_string(float_format=lambda v: f"{v:.4f}"))
+    for warning in result.warnings:  # said before training too; repeated beside the numbers it is about
+        print(f"warning: {warning}", file=sys.stderr)
     return 0
+
+
+def _check_output(name: str, kind: str, *, overwrite: bool) -> None:
+    """An existing fine-tune of that name is replaced only with --overwrite (and only once the new
+    model is complete); a bundled or added model's name never."""
+    check_name_free(name, kind, overwrite=True)
+    if not overwrite and target_folder(name, kind).exists():
+        raise DataError(f"--output {name}: {target_folder(name, kind)} already exists. Pass --overwrite to replace "
+                        f"it, or choose another name ({free_name(name, kind)} is free).")
 
 
 def _config(args: argparse.Namespace):
     return opts.FinetuneConfig.for_workflow(
         "cross-encoder" if args.cross_encoder else args.workflow, loss=args.loss or "", model=args.model,
         epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr, warmup_ratio=args.warmup,
-        schedule=args.schedule, max_length=args.max_length, scale=args.scale, temperature=args.temperature,
-        margin=args.margin, distance=args.distance, pooling=args.pooling or "", projection_dim=args.projection,
+        schedule=args.schedule, max_length=opts.parse_max_length(args.max_length), scale=args.scale,
+        temperature=args.temperature, margin=args.margin, distance=args.distance, pooling=args.pooling or "", projection_dim=args.projection,
         lora=args.lora, held_out=args.held_out, mine=args.mine,
         max_rows=0 if args.data == "bbc" else (args.max_rows or 0),  # bbc: --max-rows is how many to draw
         seed=args.seed)
@@ -75,6 +96,8 @@ def register(sub) -> None:
     p.add_argument("--model", default=d.model, help="base model (minilm, mpnet, smollm2, or any name/folder)")
     p.add_argument("--data", required=True, help="triplets/pairs/scored pairs (CSV/TSV/JSONL/Parquet) or 'bbc'")
     p.add_argument("--output", required=True, help="name to save the result under")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace an earlier fine-tune of that name (only once the new one is complete)")
     p.add_argument("--workflow", choices=("trainer", "loop"), default=d.workflow,
                    help="sentence-transformers trainer, or the hand-rolled PyTorch loop (needed for decoders)")
     p.add_argument("--cross-encoder", action="store_true", help="train a CrossEncoder reranker instead")
@@ -87,9 +110,9 @@ def register(sub) -> None:
                    help=f"learning rate (default {opts.LEARNING_RATE:g}; {opts.LORA_LEARNING_RATE:g} with --lora)")
     p.add_argument("--warmup", type=float, default=d.warmup_ratio, help="warm-up share of the steps")
     p.add_argument("--schedule", choices=opts.SCHEDULES, default=d.schedule)
-    p.add_argument("--max-length", type=int, default=d.max_length,
-                   help="tokens per text while training (64 keeps the default run near 3 min for MiniLM on 2 cores; "
-                        "raise it for long documents)")
+    p.add_argument("--max-length", default=str(d.max_length),
+                   help="tokens per text while training, or 'auto' (default): the 95th percentile of the data's "
+                        "token lengths, rounded up to a multiple of 32, capped by the model's maximum")
     p.add_argument("--scale", type=float, default=d.scale, help="MNRL/CoSENT scale (1/temperature)")
     p.add_argument("--temperature", type=float, default=d.temperature, help="loop InfoNCE temperature")
     p.add_argument("--margin", type=float, default=d.margin, help="triplet margin")
@@ -99,7 +122,8 @@ def register(sub) -> None:
     p.add_argument("--projection", type=int, default=d.projection_dim,
                    help="loop: add a linear projection head of this size")
     p.add_argument("--lora", action="store_true", help="loop: train LoRA adapters (peft) instead of all weights")
-    p.add_argument("--held-out", type=float, default=d.held_out, help="share of anchors held out for before/after")
+    p.add_argument("--held-out", type=float, default=d.held_out,
+                   help="share of anchors held out for before/after (raised to 100 anchors or half, capped at 500)")
     p.add_argument("--mine", choices=opts.MINING, default=d.mine,
                    help="mine a hard negative for every pair (never its own positive)")
     p.add_argument("--max-rows", type=int,

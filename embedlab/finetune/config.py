@@ -23,7 +23,8 @@ SCHEDULES = ("linear", "cosine", "constant")
 MINING = ("none", "bm25", "model")
 LEARNING_RATE = 5e-5  # full fine-tuning of MiniLM
 LORA_LEARNING_RATE = 1e-3  # LoRA adapters start at zero; 1e-3 turned SmolLM2 into a useful embedder on BBC
-BBC_ROWS = 500  # the quick default run: 400 training rows, under two minutes of MiniLM on two cores
+BBC_ROWS = 500  # the quick default run: 400 training rows (under two minutes of MiniLM on two cores at 64 tokens)
+AUTO_LENGTH = "auto"  # max_length chosen from the data's token lengths (embedlab.finetune.length)
 LOOP_ONLY = ("pooling", "projection_dim", "lora")  # options only the hand-rolled loop has
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
@@ -42,7 +43,7 @@ class FinetuneConfig:
     learning_rate: float | None = None  # None = LEARNING_RATE, or LORA_LEARNING_RATE with LoRA
     warmup_ratio: float = 0.1
     schedule: str = "linear"
-    max_length: int = 64  # tokens per text while training
+    max_length: int | str = AUTO_LENGTH  # tokens per text while training, or "auto": from the data
     scale: float = 20.0  # MNRL / CoSENT: 1 / temperature
     temperature: float = 0.05  # loop InfoNCE
     margin: float = 0.3  # triplet loss, in the chosen distance
@@ -94,8 +95,9 @@ class FinetuneConfig:
             raise OptionError(f"learning rate must be between 0 and 1, got {self.learning_rate}.")
         if not 0 <= self.warmup_ratio < 1:
             raise OptionError(f"warmup ratio must be in [0, 1), got {self.warmup_ratio}.")
-        if not 8 <= self.max_length <= 8192:
-            raise OptionError(f"max length must be between 8 and 8192 tokens, got {self.max_length}.")
+        if self.max_length != AUTO_LENGTH and not (isinstance(self.max_length, int) and 8 <= self.max_length <= 8192):
+            raise OptionError(f"max length must be {AUTO_LENGTH!r} or between 8 and 8192 tokens, "
+                              f"got {self.max_length!r}.")
         if self.temperature <= 0 or self.scale <= 0:
             raise OptionError("temperature and scale must be positive.")
         if self.margin < 0:
@@ -126,6 +128,17 @@ class FinetuneConfig:
     def from_dict(cls, data: dict) -> "FinetuneConfig":
         known = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known})
+
+
+def parse_max_length(text: str) -> int | str:
+    """``auto`` or a whole number of tokens, as typed on the command line."""
+    text = str(text).strip().lower()
+    if text == AUTO_LENGTH:
+        return AUTO_LENGTH
+    try:
+        return int(text)
+    except ValueError:
+        raise OptionError(f"max length must be {AUTO_LENGTH!r} or a whole number of tokens, got {text!r}.") from None
 
 
 def check_output_name(name: str) -> str:

@@ -22,6 +22,8 @@ from embedlab.retrieval.corpus import RetrievalData
 from embedlab.retrieval.pipeline import RetrievalPlan, run_plan
 
 HELD_OUT_TOP_K = 100  # enough for nDCG@10 and Recall@10; held-out corpora are small
+# At or above these on the held-out rows, the base leaves no room to show that training helped.
+CEILING = {"nDCG@10": 0.98, "triplet accuracy": 1.0}
 SUMMARY_METRICS = ("triplet accuracy", "nDCG@10", "MRR@10", "Recall@1", "Recall@10", "mean random-pair cosine",
                    "Spearman")
 
@@ -128,6 +130,17 @@ def random_pair_cosine(vectors: np.ndarray, *, pairs: int = 5000, seed: int = 0)
         i = rng.integers(0, n, pairs)
         j = (i + rng.integers(1, n, pairs)) % n  # never i itself
     return float(np.mean(np.einsum("ij,ij->i", unit[i], unit[j])))
+
+
+def ceiling_warning(scores: dict[str, float], rows: int) -> str | None:
+    """A warning when the base model's held-out ``scores`` are already at the ceiling (None: room left)."""
+    at = [f"{metric} {scores[metric]:.3f}" for metric, limit in CEILING.items()
+          if metric in scores and scores[metric] >= limit]
+    if not at:
+        return None
+    return (f"The base model is already at the ceiling on the {rows} held-out rows ({', '.join(at)}): fine-tuning "
+            "cannot show an improvement there, only noise or a loss. Hold out more rows (a larger held-out share or "
+            "more data) or use harder pairs so the comparison can tell.")
 
 
 def comparison(before: Evaluation, after: Evaluation) -> pd.DataFrame:

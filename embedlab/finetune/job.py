@@ -23,15 +23,25 @@ import numpy as np
 
 from embedlab.errors import DataError, EmbedlabError
 from embedlab.finetune.config import FinetuneConfig
-from embedlab.finetune.evaluate import Evaluation, comparison, evaluate
+from embedlab.finetune.evaluate import Evaluation, ceiling_warning, comparison, evaluate
+from embedlab.finetune.length import LengthChoice, training_length
 from embedlab.finetune.saved import (
     RECORD_FILE,
     check_name_free,
+    publish,
     sweep_stale_temp,
     target_folder,
     temp_folder,
 )
-from embedlab.finetune.trainset import TrainSet, check, mine_negatives, split
+from embedlab.finetune.timing import duration_text, round_seconds
+from embedlab.finetune.trainset import (
+    MAX_HELD_OUT,
+    MIN_HELD_OUT,
+    TrainSet,
+    check,
+    mine_negatives,
+    split,
+)
 from embedlab.jsonio import dumps
 
 __all__ = ["RECORD_FILE", "FinetuneJob", "FinetuneResult", "Monitor", "check_setup", "prepare", "run_finetune",
@@ -48,17 +58,40 @@ class Monitor:
         self.losses: list[tuple[int, float]] = []
         self.step = 0
         self.total = 0
-        self.train_started: float | None = None
+        self.train_started: float | None = None  # the one training clock: the live view and the result read it
+        self.train_finished: float | None = None
         self.log: list[str] = []
+        self.notes: list[str] = []  # what the run decided (the training length)
+        self.warnings: list[str] = []  # what the user should know before trusting the numbers
 
     def set_phase(self, text: str) -> None:
         with self._lock:
             self.phase = text
             self.log.append(text)
 
+    def note(self, text: str) -> None:
+        with self._lock:
+            self.notes.append(text)
+            self.log.append(text)
+
+    def warn(self, text: str) -> None:
+        with self._lock:
+            self.warnings.append(text)
+            self.log.append(text)
+
+    def start_training(self) -> None:
+        with self._lock:
+            self.train_started, self.train_finished = time.perf_counter(), None
+
+    def finish_training(self) -> float:
+        """Stop the training clock; the seconds it ran."""
+        with self._lock:
+            self.train_finished = time.perf_counter()
+            return self.train_finished - (self.train_started or self.train_finished)
+
     def on_step(self, step: int, total: int, loss: float) -> None:
         with self._lock:
-            if self.train_started is None:
+            if self.train_started is None:  # a caller that never started the clock
                 self.train_started = time.perf_counter()
             self.step, self.total = step, total
             self.losses.append((step, loss))
@@ -71,10 +104,12 @@ class Monitor:
 
     def snapshot(self) -> dict:
         with self._lock:
-            elapsed = time.perf_counter() - self.train_started if self.train_started else 0.0
+            end = self.train_finished or time.perf_counter()
+            elapsed = end - self.train_started if self.train_started else 0.0
             eta = elapsed / self.step * (self.total - self.step) if self.step else None
             return {"phase": self.phase, "step": self.step, "total": self.total, "losses": list(self.losses),
-                    "elapsed": elapsed, "eta": eta, "stopping": self._stop.is_set(), "log": list(self.log)}
+                    "elapsed": elapsed, "eta": eta, "stopping": self._stop.is_set(), "log": list(self.log),
+                    "notes": list(self.notes), "warnings": list(self.warnings)}
 
 
 @dataclass(frozen=True)
@@ -85,17 +120,25 @@ class FinetuneResult:
     path: Path | None
     train_rows: int
     held_out_rows: int
-    train_seconds: float
+    train_seconds: float  # already rounded (timing.round_seconds): every report shows this number
     stopped: bool
     before: Evaluation
     after: Evaluation | None
     data_notes: tuple[str, ...] = ()  # what reading the data said
     run_notes: tuple[str, ...] = ()  # what the run did to it (sampling, mining, stopping)
     losses: tuple[tuple[int, float], ...] = ()
+    total_seconds: float = 0.0  # the whole run: loading, both evaluations, training, saving (rounded)
+    length: LengthChoice | None = None  # the training length and why
+    warnings: tuple[str, ...] = ()  # e.g. the base already at the ceiling on the held-out rows
 
     @property
     def notes(self) -> tuple[str, ...]:
         return self.data_notes + self.run_notes
+
+    @property
+    def duration(self) -> str:
+        """The run's time as the CLI, the page and the saved record all say it."""
+        return f"{duration_text(self.train_seconds)} of training, {duration_text(self.total_seconds)} in all"
 
     @property
     def table(self):
@@ -104,7 +147,9 @@ class FinetuneResult:
     def to_dict(self) -> dict:
         return {"name": self.name, "kind": self.kind, "path": str(self.path) if self.path else None,
                 "config": self.config.to_dict(), "train_rows": self.train_rows, "held_out_rows": self.held_out_rows,
-                "train_seconds": round(self.train_seconds, 1), "stopped": self.stopped, "notes": list(self.notes),
+                "train_seconds": self.train_seconds, "total_seconds": self.total_seconds, "duration": self.duration,
+                "max_length_reason": self.length.reason if self.length else None, "warnings": list(self.warnings),
+                "stopped": self.stopped, "notes": list(self.notes),
                 "before": self.before.scores, "after": self.after.scores if self.after else None,
                 "steps": len(self.losses), "final_loss": self.losses[-1][1] if self.losses else None}
 
@@ -158,6 +203,7 @@ def prepare(config: FinetuneConfig, data: TrainSet, base=None) -> tuple[TrainSet
         notes.append(f"Using {config.max_rows:,} randomly chosen rows (seed {config.seed}).")
     check_setup(config, data)
     train, held = split(data, held_out=config.held_out, seed=config.seed)
+    notes += _held_out_note(data, held, config.held_out)
     needs_negatives = config.workflow == "cross-encoder" or config.loss == "triplet"
     if train.negatives is None and train.scores is None:
         method = config.mine
@@ -176,44 +222,66 @@ def prepare(config: FinetuneConfig, data: TrainSet, base=None) -> tuple[TrainSet
     return train, held, notes
 
 
-def run_finetune(config: FinetuneConfig, data: TrainSet, name: str, monitor: Monitor | None = None) -> FinetuneResult:
+def _held_out_note(data: TrainSet, held: TrainSet, share: float) -> list[str]:
+    """Say so when the held-out part is not the share asked for (raised for small sets, capped for big ones)."""
+    anchors, out = len(set(data.anchors)), len(set(held.anchors))
+    if out == round(anchors * share):
+        return []
+    why = (f"fewer than {MIN_HELD_OUT} held-out rows can hardly tell a change from noise" if out > anchors * share
+           else f"{MAX_HELD_OUT} are enough to measure; the rest trains")
+    return [f"Held out {out} of {anchors} anchors ({out / anchors:.0%}, not {share:.0%}): {why}."]
+
+
+def run_finetune(config: FinetuneConfig, data: TrainSet, name: str, monitor: Monitor | None = None, *,
+                 overwrite: bool = False) -> FinetuneResult:
+    """Train, measure and publish; with ``overwrite`` an earlier fine-tune of that name is replaced
+    (only once the new one is complete)."""
     from embedlab.models import load_model
 
+    started = time.perf_counter()
     monitor = monitor or Monitor()
     sweep_stale_temp()  # leftovers of runs that were killed
     # 1. refuse what can be refused before loading anything: the name, the base, the data
-    name = check_name_free(name, config.kind)
+    name = check_name_free(name, config.kind, overwrite=overwrite)
     spec = check_setup(config, data)
     if config.workflow == "loop" and config.pooling and config.pooling != spec.pooling:
         spec = spec.with_pooling(config.pooling)  # the base is measured with the pooling it is trained with
     if config.mine != "model":
         train, held, notes = prepare(config, data)
 
-    # 2. load the base (mining with it if asked) and measure it on the held-out rows
+    # 2. load the base (mining with it if asked), fix the training length, measure the base
     monitor.set_phase(f"Loading {config.model}")
     base = load_model(spec)
     if config.mine == "model":
         train, held, notes = prepare(config, data, base)
+    length = training_length(config, data, base)
+    config = dataclasses.replace(config, max_length=length.value)
+    monitor.note(length.reason)
     monitor.set_phase(f"Evaluating {spec.name} on {len(held)} held-out rows")
     before = evaluate(base, held, seed=config.seed)
+    warnings = tuple(w for w in [ceiling_warning(before.scores, len(held))] if w)
+    for warning in warnings:
+        monitor.warn(warning)
 
     # 3. train into a hidden folder, measure the result, publish it under its name
     final = target_folder(name, config.kind)
     tmp = temp_folder(final)
     result = FinetuneResult(name, config.kind, config, final, len(train), len(held), 0.0, False, before, None,
-                            tuple(data.notes), tuple(notes))
+                            tuple(data.notes), tuple(notes), length=length, warnings=warnings)
     try:
         monitor.set_phase(f"Training on {len(train)} rows")
-        start = time.perf_counter()
+        monitor.start_training()
         _train(config, spec, train, monitor, tmp)
-        result = dataclasses.replace(result, train_seconds=time.perf_counter() - start,
+        result = dataclasses.replace(result, train_seconds=round_seconds(monitor.finish_training()),
                                      losses=tuple(monitor.snapshot()["losses"]))
         if monitor.should_stop():
             monitor.set_phase("Stopped: nothing was saved")
             shutil.rmtree(tmp, ignore_errors=True)
             return dataclasses.replace(result, path=None, stopped=True,
+                                       total_seconds=round_seconds(time.perf_counter() - started),
                                        run_notes=(*notes, "Stopped by the user; no model was saved."))
-        return _measure_and_publish(result, spec, base, held, data, monitor, tmp)
+        return _measure_and_publish(result, spec, base, held, data, monitor, tmp, started=started,
+                                    overwrite=overwrite)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -246,7 +314,7 @@ def _train(config: FinetuneConfig, spec, train: TrainSet, monitor: Monitor, out:
 
 
 def _measure_and_publish(result: FinetuneResult, spec, base, held: TrainSet, data: TrainSet, monitor: Monitor,
-                         tmp: Path) -> FinetuneResult:
+                         tmp: Path, *, started: float, overwrite: bool = False) -> FinetuneResult:
     """Evaluate the trained model in ``tmp``, write its record (and spec), rename it into place."""
     from embedlab.models import load_model
     from embedlab.models.registry import SPEC_FILE
@@ -263,7 +331,7 @@ def _measure_and_publish(result: FinetuneResult, spec, base, held: TrainSet, dat
         new_spec = _spec(result.name, spec, config, data, final)
         after = evaluate(load_model(dataclasses.replace(new_spec, location=str(tmp)), cache=False), held,
                          seed=config.seed)
-    result = dataclasses.replace(result, after=after)
+    result = dataclasses.replace(result, after=after, total_seconds=round_seconds(time.perf_counter() - started))
     # 2. the record of the run, and the spec that puts an embedder in the zoo
     record = {**result.to_dict(), "base": config.model, "data": data.name, "losses": list(result.losses),
               "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
@@ -274,9 +342,7 @@ def _measure_and_publish(result: FinetuneResult, spec, base, held: TrainSet, dat
         (tmp / SPEC_FILE).write_text(new_spec.to_json())
     # 3. publish
     monitor.set_phase("Saving")
-    if final.exists():  # taken while we trained: keep theirs, never overwrite
-        raise DataError(f"{final} appeared while training; the new model was not saved.")
-    tmp.rename(final)
+    publish(tmp, final, overwrite=overwrite)
     monitor.set_phase(f"Saved as {result.name}")
     return result
 

@@ -6,6 +6,7 @@ each folder carries ``training.json``, the record of its run.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import os
@@ -14,6 +15,7 @@ import shutil
 import time
 import uuid
 from pathlib import Path
+from typing import Collection
 
 from embedlab.errors import DataError, OptionError
 from embedlab.finetune.config import check_output_name
@@ -38,23 +40,64 @@ def target_folder(name: str, kind: str) -> Path:
     return zoo_folder(kind) / name
 
 
-def check_name_free(name: str, kind: str) -> str:
+def name_problem(name: str, kind: str, *, overwrite: bool = False) -> str | None:
+    """Why ``name`` cannot be used for a new ``kind`` (None: it can). A bundled or added model's
+    name is never free; an earlier fine-tune's is, with ``overwrite``."""
     from embedlab.models.catalog import CATALOG
     from embedlab.models.registry import load_custom_specs
 
-    name = check_output_name(name)
     if kind == "embedder" and (name in CATALOG or name in load_custom_specs()):
-        raise DataError(f"{name!r} is already the name of a bundled or added model; choose another.")
-    if target_folder(name, kind).exists():
-        where = "reranker" if kind == "reranker" else "fine-tuned model"
-        raise DataError(f"A {where} named {name!r} already exists; choose another name (or delete it first).")
+        return f"{name!r} is already the name of a bundled or added model"
+    if not overwrite and target_folder(name, kind).exists():
+        return f"A {'reranker' if kind == 'reranker' else 'fine-tuned model'} named {name!r} already exists"
+    return None
+
+
+def check_name_free(name: str, kind: str, *, overwrite: bool = False) -> str:
+    name = check_output_name(name)
+    problem = name_problem(name, kind, overwrite=overwrite)
+    if problem:
+        delete = " or delete it first" if target_folder(name, kind).exists() else ""
+        raise DataError(f"{problem}; choose another name ({free_name(name, kind)} is free){delete}.")
     return name
+
+
+def free_name(stem: str, kind: str, *, taken: Collection[str] = ()) -> str:
+    """``stem`` if nothing has that name, else the first free ``stem-2``, ``stem-3``, …; ``taken``
+    adds names in use elsewhere (a run still training under its name)."""
+    name, n = stem, 1
+    while name in taken or name_problem(name, kind) is not None:
+        n += 1
+        name = f"{stem[:64 - len(str(n)) - 1]}-{n}"  # names are at most 64 characters
+    return name
+
+
+def default_name(base: str, kind: str, *, now: dt.datetime | None = None, taken: Collection[str] = ()) -> str:
+    """A new model's name: ``<base>-ft-YYYYMMDD-HHMM`` (``-rr-`` for a reranker), made free."""
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", base.split("@")[0]).strip("-._")[:40] or "model"
+    when = (now or dt.datetime.now()).strftime("%Y%m%d-%H%M")
+    return free_name(f"{slug}-{'rr' if kind == 'reranker' else 'ft'}-{when}", kind, taken=taken)
 
 
 def temp_folder(final: Path) -> Path:
     """Where a run trains before it is published as ``final``; the name carries the owner's pid so
     that a later sweep can tell a live run from the leftovers of one that was killed."""
     return final.parent / f"{TMP_PREFIX}{final.name}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+
+
+def publish(tmp: Path, final: Path, *, overwrite: bool = False) -> None:
+    """Rename the finished ``tmp`` into place. Without ``overwrite`` a folder that appeared while
+    training is kept and the new model is not saved; with it, the old one is first moved aside into
+    a temporary folder (swept if this process dies there) and deleted only after the rename."""
+    if final.exists() and not overwrite:
+        raise DataError(f"{final} appeared while training; the new model was not saved.")
+    old = None
+    if final.exists():
+        old = temp_folder(final)
+        final.rename(old)
+    tmp.rename(final)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def sweep_stale_temp() -> list[Path]:

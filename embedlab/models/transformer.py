@@ -88,7 +88,8 @@ class TransformerEmbedder:
     def token_lengths(self, texts: Sequence[str], *, role: str = "document") -> np.ndarray:
         """Untruncated token counts, so callers can tell the user how many texts will be cut."""
         prompt = self.spec.prompt(role)
-        ids = self.tokenizer([prompt + t for t in texts], add_special_tokens=True)["input_ids"]
+        # verbose=False: counting past the limit is the point here, not a mistake to warn about
+        ids = self.tokenizer([prompt + t for t in texts], add_special_tokens=True, verbose=False)["input_ids"]
         return np.array([len(x) + (1 if self.spec.append_eos else 0) for x in ids])
 
     def _collate(self, seqs: list[list[int]]) -> dict[str, torch.Tensor]:

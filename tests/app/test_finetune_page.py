@@ -1,6 +1,7 @@
 """Fine-tuning page through its widgets: a small real run in the background, its results, the
 model joining the zoo, a stopped run saving nothing, and bad uploads."""
 
+import re
 import time
 
 import pandas as pd
@@ -31,25 +32,32 @@ def wait(at: AppTest, limit: float = 900) -> AppTest:
 def test_small_run_shows_before_after_and_joins_the_zoo(tmp_home):
     at = page(ft_bbc_rows=100, ft_maxlen=32, ft_batch=8)
     assert any("BBC News: 100 triplets" in m.value for m in at.markdown)
-    at.text_input(key="ft_name").set_value("page-test").run()
+    name = at.text_input(key="ft_name").value  # the generated default, as a new user leaves it
     assert not at.warning, [w.value for w in at.warning]
     at.button(key="ft_start").click().run()
     assert not at.exception
     at = wait(at)
-    assert [s.value for s in at.success if "Saved **page-test**" in s.value]
+    assert [s.value for s in at.success if f"Saved **{name}**" in s.value]
+    # the name box moved on to a free name: no "already exists" right after a success
+    assert at.text_input(key="ft_name").value != name
+    assert not [w.value for w in at.warning if "already exists" in w.value]
+    assert not at.button(key="ft_start").disabled
+    assert any("of training," in s.value and " in all." in s.value for s in at.success)  # result.duration
+    # 100 BBC rows: MiniLM is already at the ceiling on the 50 held-out ones, and the page says so
+    assert any("already at the ceiling on the 50 held-out rows" in w.value for w in at.warning)
     table = next(f.value for f in at.dataframe if "change" in f.value.columns)
     assert {"triplet accuracy", "nDCG@10", "MRR@10", "mean random-pair cosine"} <= set(table.index)
     assert ((table["after"] - table["before"] - table["change"]).abs() < 1e-9).all()
     charts = [c for c in at.get("plotly_chart")]
     assert len(charts) >= 5  # loss, bars, histograms, two maps
     saved = next(f.value for f in at.dataframe if "nDCG@10 after" in f.value.columns)
-    assert "page-test" in saved.index and saved.loc["page-test", "kind"] == "embedder"
+    assert name in saved.index and saved.loc[name, "kind"] == "embedder"
     # it is in the zoo: a fresh page (as after a restart) offers it as a base model
     from embedlab.models import available_models
 
-    assert "page-test" in available_models()
+    assert name in available_models()
     again = page()
-    assert "page-test" in again.selectbox(key="ft_model").options
+    assert name in again.selectbox(key="ft_model").options
 
 
 def test_stop_saves_nothing(tmp_home):
@@ -111,3 +119,35 @@ def test_learning_rate_follows_the_one_lora_default_until_set():
     at.toggle(key="ft_lora").set_value(False).run()
     assert at.number_input(key="ft_lr").value == 2e-4  # the user's own rate is kept
     assert not at.exception and not at.warning
+
+
+def test_auto_length_is_shown_and_a_number_overrides_it(tmp_home):
+    at = page(ft_bbc_rows=100)
+    assert at.selectbox(key="ft_maxlen").value == "auto"
+    captions = [c.value for c in at.caption if c.value.startswith("Training length:")]
+    # BBC articles are longer than MiniLM's 256 tokens: the choice is the model's maximum, and says so
+    assert len(captions) == 1 and "max length 256 tokens (auto)" in captions[0]
+    assert "capped at the model's maximum of 256" in captions[0]
+    at.selectbox(key="ft_maxlen").set_value(64).run()
+    assert not [c.value for c in at.caption if c.value.startswith("Training length:")]
+    assert not at.warning and not at.exception
+
+
+def test_the_default_name_is_generated_and_never_taken(tmp_home):
+    from embedlab.finetune.saved import target_folder
+
+    at = page(ft_bbc_rows=100)
+    first = at.text_input(key="ft_name").value
+    assert re.fullmatch(r"minilm-ft-\d{8}-\d{4}", first), first
+    target_folder(first, "embedder").mkdir(parents=True)  # taken meanwhile (another tab, the CLI)
+    at.run()
+    second = at.text_input(key="ft_name").value
+    assert second != first and re.fullmatch(r"minilm-ft-\d{8}-\d{4}(-2)?", second), second
+    assert not at.warning
+    # a typed name is kept; a taken one is refused with a free one offered
+    at.text_input(key="ft_name").set_value("mine").run()
+    assert at.text_input(key="ft_name").value == "mine" and not at.warning
+    target_folder("mine", "embedder").mkdir(parents=True)
+    at.run()
+    assert any("'mine' already exists; choose another name (mine-2 is free)" in w.value for w in at.warning)
+    assert at.button(key="ft_start").disabled

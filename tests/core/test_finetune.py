@@ -144,12 +144,24 @@ def test_options_a_workflow_does_not_have_are_refused_not_ignored():
 def test_split_keeps_an_anchor_on_one_side_and_is_seeded():
     anchors = [f"a{i // 2}" for i in range(40)]  # every anchor twice
     data = TrainSet(anchors, [f"p{i}" for i in range(40)])
-    train, held = split(data, held_out=0.25, seed=1)
+    train, held = split(data, held_out=0.25, seed=1, min_held_out=0)
     assert not set(train.anchors) & set(held.anchors)
     assert len(set(held.anchors)) == 5 and len(held) == 10 and len(train) == 30
-    again_train, again_held = split(data, held_out=0.25, seed=1)
+    again_train, again_held = split(data, held_out=0.25, seed=1, min_held_out=0)
     assert again_held.anchors == held.anchors
-    assert split(data, held_out=0.25, seed=2)[1].anchors != held.anchors
+    assert split(data, held_out=0.25, seed=2, min_held_out=0)[1].anchors != held.anchors
+
+
+def test_small_sets_hold_out_enough_rows_to_measure():
+    from embedlab.finetune.trainset import held_out_count
+
+    # the share asked for, raised to 100 anchors but never past half, capped at 500, two on each side
+    assert [held_out_count(n, 0.2) for n in (6, 40, 100, 200, 300, 500, 900, 5000)] == \
+        [3, 20, 50, 100, 100, 100, 180, 500]
+    assert held_out_count(1000, 0.3, min_held_out=0, max_held_out=10_000) == 300
+    anchors = [f"a{i}" for i in range(100)]
+    train, held = split(TrainSet(anchors, [f"p{i}" for i in range(100)]), held_out=0.2)
+    assert len(held) == 50 and len(train) == 50
 
 
 def test_bm25_mining_never_returns_the_own_positive():

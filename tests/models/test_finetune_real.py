@@ -34,6 +34,10 @@ def test_trainer_mnrl_saves_a_model_the_zoo_loads_like_sentence_transformers(tmp
     assert len(result.losses) == result.train_rows // 8 + (result.train_rows % 8 > 0)  # one log per step
     record = json.loads((result.path / RECORD_FILE).read_text())
     assert record["base"] == "minilm" and record["after"] == result.after.scores and record["losses"]
+    # one duration, rounded once: the record says what the CLI and the page say
+    assert record["duration"] == result.duration and record["train_seconds"] == result.train_seconds
+    assert 0 < result.train_seconds <= result.total_seconds == record["total_seconds"]
+    assert record["max_length_reason"] == "max length 32 tokens (set by the user)."
     spec = available_models()["mini-ft"]
     assert spec.source == "local" and spec.extra["base"] == "minilm" and spec.extra["after"]["nDCG@10"] >= 0
     ours = load_model("mini-ft", cache=False).encode(["Ink helps drive democracy in Asia", "a second text"])
@@ -131,12 +135,29 @@ def test_cli_finetune_on_a_triplet_file(tmp_home, tmp_path, capsys):
     out, err = capsys.readouterr()
     assert code == 0, err
     record = json.loads(out)
-    assert record["name"] == "cli-ft" and record["config"]["loss"] == "triplet" and record["train_rows"] == 32
+    # 40 anchors: 20 held out (at least 100 or half), not 8
+    assert record["name"] == "cli-ft" and record["config"]["loss"] == "triplet" and record["train_rows"] == 20
     assert set(record["before"]) == set(record["after"]) >= {"triplet accuracy", "nDCG@10", "MRR@10"}
     assert "Read columns: anchor='query', positive='pos', negative='neg'." in err
     assert main(["models", "--json"]) == 0 and "cli-ft" in capsys.readouterr()[0]
     code = main(["eval", "sts", "--data", "lee", "--model", "cli-ft", "--json"])  # usable by name in every command
     assert code == 0 and json.loads(capsys.readouterr()[0])["model"] == "cli-ft"
+
+    # the same --output again: refused before anything loads, unless --overwrite
+    code = main(["finetune", "--data", str(path), "--output", "cli-ft", "--batch-size", "8"])
+    out, err = capsys.readouterr()
+    assert code == 2 and "already exists. Pass --overwrite" in err and "(cli-ft-2 is free)" in err
+    assert "Loading" not in err
+    code = main(["finetune", "--data", str(path), "--output", "cli-ft", "--batch-size", "8", "--overwrite", "--json"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    record = json.loads(out)
+    # the default length is chosen from the data: BBC articles are longer than MiniLM's 256 tokens
+    assert record["config"]["max_length"] == 256 and record["config"]["loss"] == "mnrl"
+    assert record["max_length_reason"].startswith("max length 256 tokens (auto): 95% of the anchors fit in ")
+    assert f"note: {record['max_length_reason']}" in err
+    saved = json.loads((tmp_home / "models" / "finetuned" / "cli-ft" / RECORD_FILE).read_text())
+    assert saved["config"]["loss"] == "mnrl" and saved["duration"] == record["duration"]
 
 
 @pytest.mark.parametrize("rows, message", [
