@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from embedlab import bundled, similarity
-from ui import charts, shell, state
+from ui import charts, glossary, shell, state
 from ui.models import encode, load_many, model_choices
 
 shell.require_router()
@@ -50,12 +50,17 @@ def models_section() -> tuple[dict, bool, str]:
     names = st.multiselect(
         "Models, 1 to 4 (type NAME@POOLING for a pooling variant, e.g. mpnet@max)",
         options, key=state.SIM_MODELS, max_selections=4, accept_new_options=True,
+        help=glossary.pooling_help(before="A model's pooling turns its token vectors into one vector per text; "
+                                          "the same model pooled two ways can judge similarity very differently."),
     )
     left, right = st.columns(2)
     centered = left.toggle("Mean-center before cosine", key=state.SIM_CENTER,
-                           help="Subtract the mean embedding of the geometry sample; removes the shared direction.")
+                           help=glossary.helps("mean-centering", "anisotropy",
+                                               before="Subtracts the mean vector of the geometry sample below."))
     geometry_source = right.radio("Geometry measured on", [REFERENCE, THESE], key=state.SIM_GEOMETRY_SOURCE,
-                                  horizontal=True)
+                                  horizontal=True, help=glossary.helps("anisotropy", "top-PC variance",
+                                  before="The texts the Geometry section measures each space on: a fixed random "
+                                         "sample of BBC News titles, or the texts above."))
     if not names:
         st.info("Pick at least one model.")
         st.stop()
@@ -110,7 +115,8 @@ def agreement_section(matrices: dict[str, np.ndarray], texts: list[str]) -> None
         [[similarity.matrix_spearman(matrices[a], matrices[b]) for b in names_list] for a in names_list],
         index=names_list, columns=names_list,
     )
-    st.markdown("Spearman correlation between models' similarity matrices (off-diagonal pairs).")
+    st.markdown("Spearman correlation between models' similarity matrices (off-diagonal pairs).",
+                help=glossary.helps("Spearman"))
     st.dataframe(agreement.style.format(precision=3), key="sim_agree")
     c1, c2 = st.columns(2)
     first = c1.selectbox("Difference: model A", names_list, index=0, key="sim_diff_a")
@@ -126,7 +132,8 @@ def geometry_section(sample_vectors: dict[str, np.ndarray], *, centered: bool, g
     st.caption(
         f"Measured on {n_sample} texts ({'BBC News titles' if geometry_source == REFERENCE else 'the texts above'})"
         f"{', mean-centered' if centered else ''}. Mean random-pair cosine near 0 = a space that uses its room; "
-        "near 1 = anisotropic (everything points one way)."
+        "near 1 = anisotropic (everything points one way).",
+        help=glossary.helps("anisotropy", "top-PC variance"),
     )
     geo_rows = []
     for name, vecs in sample_vectors.items():
@@ -134,7 +141,8 @@ def geometry_section(sample_vectors: dict[str, np.ndarray], *, centered: bool, g
         geo_rows.append({"model": name, "mean_cosine": g.mean_cosine, "top_pc_share": g.top_pc_share,
                          "norm_mean": g.norm_mean, "norm_cv": g.norm_cv, "n": g.n})
     st.dataframe(pd.DataFrame(geo_rows).set_index("model").rename(columns=GEOMETRY_COLUMNS).style.format(precision=3),
-                 key="sim_geometry")
+                 key="sim_geometry", column_config=glossary.column_help({GEOMETRY_COLUMNS["mean_cosine"]: "anisotropy",
+                                                                         GEOMETRY_COLUMNS["top_pc_share"]: "top-PC variance"}))
     col_a, col_b = st.columns(2)
     col_a.plotly_chart(charts.geometry_bars(geo_rows), key="sim_geo_bars")
     pair_values = {name: similarity.upper_triangle(similarity.centered_cosine_matrix(vecs, vecs) if centered
