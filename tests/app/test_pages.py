@@ -44,7 +44,7 @@ def test_home_links_every_page_and_names_every_command():
 
     at = page("app.py")
     labels = [link.value for link in at.page_link]
-    assert [label.split("**")[1] for label in labels] == [
+    assert [label.split("**")[1].split(". ", 1)[1] for label in labels] == [
         "Models", "Similarity", "Corpus explorer", "Retrieval lab", "Fine-tuning", "Benchmark"]
     cli_line = next(c.value for c in at.caption if c.value.startswith("Command line"))
     parser = build_parser()
