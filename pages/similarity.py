@@ -13,7 +13,11 @@ from ui.models import encode, load_many, model_choices
 shell.require_router()
 
 MAX_TEXTS = 60
-GEOMETRY_SAMPLE = 300
+# 100 BBC titles, not 300: SmolLM2 embedding them was most of the first view's cold-cache time (median 127 s
+# wall / 60 CPU-s for the default trio with 300, 38 s / 24 CPU-s with 100, on the shared 2-core machine; see
+# benchmarks/similarity_first_view.py), and the geometry moves little: mean random-pair cosine within 0.006 of
+# the 300-title value for every default model, top-PC share +0.007 to +0.014 (small samples inflate it).
+GEOMETRY_SAMPLE = 100
 EXAMPLE = "Example set: paraphrase / same topic / unrelated"
 TYPED = "Type or paste texts"
 REFERENCE = f"BBC News titles ({GEOMETRY_SAMPLE}, all topics)"

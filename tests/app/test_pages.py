@@ -63,6 +63,7 @@ def test_similarity_defaults_compare_three_models():
     geometry = table(at, "mean cosine (random pairs)")
     cos = geometry["mean cosine (random pairs)"]
     assert cos["smollm2"] > cos["minilm@cls"] > cos["minilm"]
+    assert (geometry["texts"] == 100).all()  # the geometry sample: 100 BBC titles keep the cold first view short
     agreement = table(at, "minilm@cls")
     assert agreement.shape == (3, 3) and agreement.loc["minilm", "minilm"] == pytest.approx(1.0)
 
