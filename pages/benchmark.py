@@ -159,7 +159,8 @@ def running_section(job: BenchJob) -> None:
 def leaderboard_section(job: BenchJob) -> None:
     board = job.result
     st.subheader("3 · Leaderboard")
-    st.caption(f"{board.n_results} results, {board.n_cached} from the cache · {format_seconds(job.finished - job.started)}. "
+    st.caption(f"{board.n_results} results, {board.n_cached} from the cache · "
+               f"{format_seconds(job.finished - job.started)}. "
                "Columns: each task's main score (dedup: share of texts that are near-duplicates, not averaged); "
                "average over tasks with a main score; seconds = compute time of the results; then what each model "
                "costs on this machine (hover a column's name for how it was measured) and whether it is on the "

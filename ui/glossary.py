@@ -69,8 +69,9 @@ TERMS = {
     "c-TF-IDF": "c-TF-IDF (class-based TF-IDF, from BERTopic): each cluster's documents are joined into one text "
                 "and its words scored by how often they occur there against how common they are in all "
                 "clusters, so the keywords are the words that set the cluster apart.",
-    "Procrustes": "Procrustes alignment: rotates, scales and shifts one map to lie as closely as possible on "
-                  "another, so two models' maps can be compared point by point without changing either's shape.",
+    "Procrustes": "Procrustes alignment: rotates (or mirrors), scales and shifts one map to lie as closely as "
+                  "possible on another, so two models' maps can be compared point by point without changing either's "
+                  "shape.",
     "kNN Jaccard": "kNN Jaccard: for one document, its k nearest neighbours under each model, shared neighbours "
                    "divided by all distinct ones (1 = the same neighbours, 0 = none in common).",
     "ARI": "ARI (adjusted Rand index): agreement of two groupings over every pair of documents (together or "
