@@ -19,6 +19,7 @@ from typing import Sequence
 
 import numpy as np
 
+from embedlab.durations import format_seconds
 from embedlab.paths import atomic_write_json, data_home
 
 log = logging.getLogger(__name__)
@@ -52,21 +53,7 @@ class Estimate:
         if self.seconds is None:
             return (f"{self.model}: {self.to_encode:,} {noun} to embed{have}; its speed on this machine is not "
                     "known yet (the run measures it)")
-        return f"{self.model}: about {seconds_text(self.seconds)} for {self.to_encode:,} {noun}{have} on this machine"
-
-
-def seconds_text(seconds: float) -> str:
-    """A duration as people say it: '8 s', '2 min 05 s', '1 h 04 min'."""
-    seconds = max(float(seconds), 0.0)
-    if seconds < 10:
-        return f"{seconds:.1f} s" if seconds < 1 else f"{seconds:.0f} s"
-    if seconds < 60:
-        return f"{seconds:.0f} s"
-    minutes, secs = divmod(int(round(seconds)), 60)
-    if minutes < 60:
-        return f"{minutes} min {secs:02d} s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min"
+        return f"{self.model}: about {format_seconds(self.seconds)} for {self.to_encode:,} {noun}{have} on this machine"
 
 
 def _rates_path() -> Path:

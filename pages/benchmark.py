@@ -3,18 +3,26 @@ models, as a leaderboard with per-task charts, exports, and cached results."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 from embedlab.columns import refuse_non_text
+from embedlab.durations import format_seconds
 from embedlab.errors import EmbedlabError
-from embedlab.estimate import seconds_text
 from embedlab.evaluation import bench
+from embedlab.evaluation.bench.history import (
+    LAST_RUN_COLUMN,
+    TASKS_COLUMN,
+    history_table,
+    past_results,
+    running_board,
+)
 from embedlab.evaluation.bench.job import KIND, bench_job
 from embedlab.jobs import Job
 from embedlab.tables import read_table
-from ui import charts, jobs, jobview, shell, state
+from ui import charts, glossary, jobs, jobview, shell, state
 from ui.models import model_choices
 
 shell.require_router()
@@ -37,7 +45,8 @@ def header() -> None:
     st.caption("MTEB on your data: each task is computed as mteb 2.26's own evaluators compute it (STS cosine "
                "Spearman, retrieval nDCG@10, clustering V-measure with mteb's MiniBatchKMeans bootstrap, a logistic-"
                "regression probe with mteb's sampling, pair-classification AP), so the numbers mean what MTEB's "
-               "mean. Results are cached on disk: re-running a model on a task it has seen is instant.")
+               "mean. Results are cached on disk: re-running a model on a task it has seen is instant.",
+               help=glossary.helps("Spearman", "nDCG@10", "V-measure"))
 
 
 # 1. Tasks -----------------------------------------------------------------------------------------
@@ -134,10 +143,11 @@ def models_section(task_names: list[str], custom_tasks: list[bench.Task]) -> Job
 
 
 # 3. Results ---------------------------------------------------------------------------------------
-def leaderboard_section(job: BenchJob) -> None:
+def leaderboard_section(job: Job) -> None:
     board = job.result
     st.subheader("3 · Leaderboard")
-    st.caption(f"{board.n_results} results, {board.n_cached} from the cache · {seconds_text(job.snapshot().elapsed)}. "
+    st.caption(f"{board.n_results} results, {board.n_cached} from the cache · "
+               f"{format_seconds(job.snapshot().elapsed)}. "
                "Columns: each task's main score (dedup: share of texts that are near-duplicates, not averaged); "
                "average over tasks with a main score; seconds = compute time of the results; then what each model "
                "costs on this machine (hover a column's name for how it was measured) and whether it is on the "
@@ -155,7 +165,7 @@ def leaderboard_section(job: BenchJob) -> None:
             task_tab(board, task)
 
 
-COST_FORMATS = {"seconds": "{:.1f}", "texts/s": "{:,.1f}", "tokens/s": "{:,.0f}", "peak MB": "{:,.0f}",
+COST_FORMATS = {"seconds": format_seconds, "texts/s": "{:,.1f}", "tokens/s": "{:,.0f}", "peak MB": "{:,.0f}",
                 "params M": "{:.1f}", "weights MB": "{:,.0f}"}
 COST_HELP = {
     "texts/s": "Texts encoded per second: a fixed sample of each task's own texts, embedding cache bypassed, a few "
@@ -166,7 +176,7 @@ COST_HELP = {
                "psutil (resource.getrusage's lifetime maximum when psutil is missing).",
     "params M": "Parameters, millions.",
     "weights MB": "Bytes of the model's weights in memory.",
-    bench.PARETO_COLUMN: "On the Pareto front: no other model is both faster (texts/s) and better (average).",
+    bench.PARETO_COLUMN: glossary.define("Pareto front"),
 }
 
 
@@ -191,9 +201,10 @@ def quality_speed_section(board: bench.Leaderboard) -> None:
                 "to have run.")
         return
     front = bench.pareto_front(list(zip(table["texts/s"], table["average"])))
-    fig = charts.quality_speed(table.index.tolist(), table["texts/s"].tolist(), table["average"].tolist(), front)
+    fig = charts.quality_speed(table.index.tolist(), table["texts/s"].tolist(), table["average"].tolist(), front,
+                               colours=charts.model_colours(list(board.results)))
     st.plotly_chart(fig, key="bench_pareto")
-    st.caption("On the front (red, joined by the dotted line): " + ", ".join(table.index[i] for i in front)
+    st.caption("On the front (ringed in black, joined by the dotted line): " + ", ".join(table.index[i] for i in front)
                + ". A model off the front is beaten on both speed and average score by one on it. Speed is measured "
                "on this machine and is noisy when other work shares the CPU.")
 
@@ -203,9 +214,7 @@ def task_tab(board: bench.Leaderboard, task: bench.Task) -> None:
     st.caption(task.description)
     values = board.table[task.name].dropna()
     if len(values):
-        fig = go.Figure(go.Bar(x=values.index.tolist(), y=values.tolist(),
-                               text=[f"{v:.3f}" for v in values], textposition="outside"))
-        fig.update_layout(height=320, margin={"l": 10, "r": 10, "t": 30, "b": 10}, yaxis_title=task.main_metric)
+        fig = charts.task_bars(values.to_dict(), task.main_metric, charts.model_colours(list(board.results)))
         st.plotly_chart(fig, key=f"bench_bar_{task.name}")
     details = {m: {k: v for k, v in (cells[task.name].metrics or {}).items()
                    if isinstance(v, (int, float)) and not isinstance(v, bool)}
@@ -234,8 +243,36 @@ def dedup_comparison(board: bench.Leaderboard, task: bench.Task, names: list[str
             st.dataframe(pd.DataFrame(rows), key=f"bench_dd_table_{task.name}")
 
 
+# 4. Every result on this machine ---------------------------------------------------------------
+def history_section() -> None:
+    """The running board: each model's latest score on every task it has run here, from the results
+    cache, so earlier runs (other sessions, the CLI) stay on the board."""
+    results = past_results()
+    st.subheader("Every result on this machine")
+    if not results:
+        st.caption("No results yet: run the benchmark above (or `embedlab bench` in a terminal).")
+        return
+    board = running_board(results)
+    local = dt.datetime.now().astimezone().tzinfo
+    board[LAST_RUN_COLUMN] = board[LAST_RUN_COLUMN].dt.tz_convert(local)
+    scores = [c for c in board.columns if c not in (TASKS_COLUMN, LAST_RUN_COLUMN)]
+    st.caption(f"{len(results)} results for {len(board)} models, read from the results cache: each model's latest "
+               "score on every task it has run on this machine, in this session, an earlier one or the CLI. Newest "
+               "first; — = not run.")
+    st.dataframe(board.style.format("{:.4f}", subset=scores, na_rep="—")
+                 .format("{:%Y-%m-%d %H:%M}", subset=[LAST_RUN_COLUMN], na_rep="—"), key="bench_history")
+    with st.expander("Each result, newest first"):
+        table = history_table(results)
+        table["saved"] = table["saved"].dt.tz_convert(local)
+        table["seconds"] = table["seconds"].map(format_seconds)
+        st.dataframe(table.style.format("{:.4f}", subset=["score"], na_rep="—")
+                     .format("{:%Y-%m-%d %H:%M}", subset=["saved"], na_rep="—"), hide_index=True,
+                     key="bench_history_rows")
+
+
 header()
 bench_tasks, own_tasks = tasks_section()
 latest_run = models_section(bench_tasks, own_tasks)
 if latest_run is not None and not latest_run.running and latest_run.result is not None:
     leaderboard_section(latest_run)
+history_section()

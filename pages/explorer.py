@@ -8,8 +8,8 @@ import streamlit as st
 
 from embedlab import bundled, estimate
 from embedlab.columns import guess_columns, refuse_non_text
+from embedlab.durations import format_seconds
 from embedlab.errors import EmbedlabError
-from embedlab.jobs import Job, JobContext, Stopped
 from embedlab.explorer import export as exports
 from embedlab.explorer.clustering import NOISE, SPACES, auto_min_cluster_size
 from embedlab.explorer.compare import (
@@ -23,8 +23,9 @@ from embedlab.explorer.neighbours import neighbours_by_model
 from embedlab.explorer.pipeline import ExploreConfig, ModelMap, explore, explore_config
 from embedlab.explorer.projection import METHODS, UMAP_METRICS, procrustes_align
 from embedlab.explorer.topics import cluster_centres
+from embedlab.jobs import Job, JobContext, Stopped
 from embedlab.tables import Documents, read_table, table_documents
-from ui import charts, jobs, jobview, shell, state
+from ui import charts, glossary, jobs, jobview, shell, state
 from ui.models import load_many, model_choices
 
 shell.require_router()
@@ -114,16 +115,20 @@ def settings_section(n_docs: int) -> tuple[list[str], dict]:
                            key=state.EXP_MODELS, max_selections=3, accept_new_options=True)
     with st.expander("Map and clustering settings"):
         s1, s2, s3, s4 = st.columns(4)
-        method = s1.selectbox("Map", METHODS, key=state.EXP_METHOD, help="PCA is instant; UMAP shows local structure.")
-        neighbors = s2.slider("UMAP n_neighbors", 2, 100, key=state.EXP_NEIGHBORS)
-        min_dist = s3.slider("UMAP min_dist", 0.0, 1.0, step=0.05, key=state.EXP_MIN_DIST)
-        metric = s4.selectbox("UMAP metric", UMAP_METRICS, key=state.EXP_METRIC)
+        method = s1.selectbox("Map", METHODS, key=state.EXP_METHOD, help=glossary.helps("UMAP", "PCA"))
+        neighbors = s2.slider("UMAP n_neighbors", 2, 100, key=state.EXP_NEIGHBORS, help=glossary.helps("n_neighbors"))
+        min_dist = s3.slider("UMAP min_dist", 0.0, 1.0, step=0.05, key=state.EXP_MIN_DIST,
+                             help=glossary.helps("min_dist"))
+        metric = s4.selectbox("UMAP metric", UMAP_METRICS, key=state.EXP_METRIC, help=glossary.helps("UMAP metric"))
         h1, h2, h3 = st.columns(3)
         min_cluster = h1.number_input("HDBSCAN min_cluster_size (0 = automatic)", 0, 5000, key=state.EXP_MCS,
-                                      help="Automatic: corpus size / 20, between 5 and 15 "
-                                           f"(here {auto_min_cluster_size(n_docs)}).")
-        min_samples = h2.number_input("HDBSCAN min_samples (0 = same as min_cluster_size)", 0, 5000, key=state.EXP_MS)
-        space = h3.selectbox("Cluster on", SPACES, key=state.EXP_SPACE, format_func=SPACE_LABELS.get)
+                                      help=glossary.helps("HDBSCAN", "min_cluster_size",
+                                                          after="Automatic: corpus size / 20, between 5 and 15 "
+                                                                f"(here {auto_min_cluster_size(n_docs)})."))
+        min_samples = h2.number_input("HDBSCAN min_samples (0 = same as min_cluster_size)", 0, 5000, key=state.EXP_MS,
+                                      help=glossary.helps("min_samples"))
+        space = h3.selectbox("Cluster on", SPACES, key=state.EXP_SPACE, format_func=SPACE_LABELS.get,
+                             help=glossary.helps("cluster space"))
     return names, {"map_method": method, "n_neighbors": neighbors, "min_dist": min_dist, "metric": metric,
                    "min_cluster_size": int(min_cluster), "min_samples": int(min_samples), "space": space}
 
@@ -160,7 +165,7 @@ def explore_cost(texts: list[str], models: dict) -> list[str]:
     lines = [estimate.estimate_encode(model, texts).describe("documents") for model in models.values()]
     pace = estimate.remembered_pace(MAP_PACE)
     if pace is not None:
-        lines.append(f"then map and clusters: about {estimate.seconds_text(pace * len(texts))} per model")
+        lines.append(f"then map and clusters: about {format_seconds(pace * len(texts))} per model")
     return lines
 
 
@@ -267,7 +272,8 @@ def map_tab(name: str, model_map: ModelMap, docs: Documents, rows: np.ndarray,
     if docs.labels is not None:
         scores = label_scores(model_map.labels, docs.labels)
         st.caption(f"Against the labels: V-measure {scores.v_measure:.3f}, ARI {scores.ari:.3f} "
-                   f"(noise, {scores.noise_share:.1%} of documents, counted as its own cluster).")
+                   f"(noise, {scores.noise_share:.1%} of documents, counted as its own cluster).",
+                   help=glossary.helps("V-measure", "ARI"))
     if len(picked) == 1:
         neighbours_section(picked[0], {name: model_map, **(maps or {})}, docs, tab=name)
     elif picked:
@@ -341,7 +347,8 @@ def compare_tab(maps: dict[str, ModelMap], docs: Documents, rows: np.ndarray) ->
     c1, c2, c3, c4 = st.columns([2, 2, 2, 3])
     a = c1.selectbox("Model A", names_list, index=state.first_value("exp_cmp_a", 0), key="exp_cmp_a")
     b = c2.selectbox("Model B", names_list, index=state.first_value("exp_cmp_b", 1), key="exp_cmp_b")
-    k = c3.slider("Neighbours (k)", 5, 50, state.first_value("exp_cmp_k", 10), key="exp_cmp_k")
+    k = c3.slider("Neighbours (k)", 5, 50, state.first_value("exp_cmp_k", 10), key="exp_cmp_k",
+                  help=glossary.helps("kNN Jaccard"))
     colour = c4.radio("Colour the maps by", ["matched cluster", "neighbourhood agreement"], key=state.EXP_CMP_COLOUR,
                       horizontal=True, help="Matched cluster: B's clusters renumbered after the A cluster they share "
                                             "most documents with (Hungarian assignment). Agreement: the share of a "
@@ -366,19 +373,23 @@ def compare_tab(maps: dict[str, ModelMap], docs: Documents, rows: np.ndarray) ->
     right.plotly_chart(fig_b, key="exp_cmp_map_b")
     agree = cluster_agreement(maps[a].labels, maps[b].labels)
     st.markdown(f"Mean neighbourhood agreement (Jaccard of {k}-NN sets): **{agreement.mean():.3f}**. "
-                f"Cluster agreement between the models: ARI **{agree.ari:.3f}**, NMI **{agree.nmi:.3f}**.")
+                f"Cluster agreement between the models: ARI **{agree.ari:.3f}**, NMI **{agree.nmi:.3f}**. "
+                f"The right map is rotated onto the left one by Procrustes.",
+                help=glossary.helps("kNN Jaccard", "ARI", "NMI", "Procrustes"))
     st.markdown(f"**Matched clusters** ({len(matching.matched)} pairs; B's clusters carry the number of the A "
                 "cluster they share most documents with, unmatched ones new numbers after A's)")
     st.dataframe(matched_pairs_table(matching, maps[a], maps[b], a, b), hide_index=True, key="exp_cmp_pairs")
     if docs.labels is not None:
         st.markdown("**Against the labels**")
-        st.dataframe(label_scores_table(maps, docs.labels).style.format(precision=3), key="exp_label_scores")
+        st.dataframe(label_scores_table(maps, docs.labels).style.format(precision=3), key="exp_label_scores",
+                     column_config=glossary.column_help({"V-measure": "V-measure", "ARI": "ARI"}))
     worst = np.argsort(agreement)[:20]
     st.markdown("**Documents whose neighbourhoods differ most**")
     st.dataframe(pd.DataFrame({"id": [docs.ids[i] for i in worst], "agreement": agreement[worst],
                                f"cluster ({a})": maps[a].labels[worst],
                                f"cluster ({b}, matched)": matching.labels_b[worst],
-                               "text": [docs.texts[i][:200] for i in worst]}), hide_index=True, key="exp_worst")
+                               "text": [docs.texts[i][:200] for i in worst]}), hide_index=True, key="exp_worst",
+                 column_config=glossary.column_help({"agreement": "kNN Jaccard"}))
 
 
 def cluster_keywords(model_map: ModelMap) -> dict[int, list[str]]:
@@ -442,7 +453,8 @@ def export_tab(maps: dict[str, ModelMap], docs: Documents) -> None:
 
 st.title("Corpus explorer")
 st.caption("What is in this corpus, and which embedder organises it best? Embed → 2-D map (UMAP or PCA) → "
-           "HDBSCAN clusters → c-TF-IDF keywords, for up to three models side by side.")
+           "HDBSCAN clusters → c-TF-IDF keywords, for up to three models side by side.",
+           help=glossary.helps("UMAP", "PCA", "HDBSCAN", "c-TF-IDF"))
 documents = corpus_section()
 chosen, settings = settings_section(len(documents.texts))
 run_section(documents, chosen, settings)

@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from embedlab.durations import format_seconds
 from embedlab.errors import EmbedlabError
-from embedlab.estimate import seconds_text
 from embedlab.explorer.projection import (
     METHODS,
     ProjectionConfig,
@@ -43,7 +43,7 @@ from embedlab.finetune.trainset import TrainSet, bbc_triplets, from_table
 from embedlab.models import available_models
 from embedlab.pooling import POOLING_MODES
 from embedlab.tables import read_table
-from ui import charts, jobs, shell, state
+from ui import charts, glossary, jobs, shell, state
 from ui.models import get_model
 
 shell.require_router()
@@ -122,9 +122,11 @@ def data_section() -> tuple[str, TrainSet, str]:
     mine = "none"
     if data.kind == "pairs":
         mine = st.radio("Hard negatives for the pairs", list(MINING), key=state.FT_MINE, horizontal=True,
-                        help="none: in-batch negatives only (MNRL). bm25 / model: for every pair, the best-ranked "
-                             "*other* positive by BM25 or by the base model — never the pair's own positive. "
-                             "Held-out pairs get BM25 negatives anyway, so triplet accuracy can be measured.")
+                        help=glossary.helps("hard negatives", "BM25",
+                                            after="none: in-batch negatives only (MNRL). bm25 / model: for every pair, "
+                                                  "the best-ranked *other* positive by BM25 or by the base model — never "
+                                                  "the pair's own positive. Held-out pairs get BM25 negatives anyway, so "
+                                                  "triplet accuracy can be measured."))
     return source, data, mine
 
 
@@ -178,7 +180,7 @@ def training_section(source: str, data: TrainSet, mine: str) -> tuple[FinetuneCo
         loss, extra = "bce", {}
         st.caption("Binary cross-entropy on (anchor, positive) = 1 and (anchor, negative) = 0. After training it "
                    "reranks the base model's top 20 on the held-out split; on the Retrieval lab it is offered as "
-                   "`cross-encoder:NAME`.")
+                   "`cross-encoder:NAME`.", help=glossary.helps("loss: bce", "reranker: cross-encoder"))
     kind = "reranker" if workflow == "cross-encoder" else "embedder"
     name = output_name(common["model"], kind)
     try:
@@ -233,29 +235,33 @@ def common_options(workflow: str) -> dict:
 
 def trainer_options() -> tuple[str, dict]:
     k1, k2, k3 = st.columns(3)
-    loss = k1.selectbox("Loss", list(LOSSES["trainer"]), key=state.FT_LOSS_TRAINER, format_func=LOSS_LABELS.get)
+    loss = k1.selectbox("Loss", list(LOSSES["trainer"]), key=state.FT_LOSS_TRAINER, format_func=LOSS_LABELS.get,
+                        help=glossary.helps("loss: mnrl", "loss: triplet", "loss: cosent"))
     if loss in ("mnrl", "cosent"):
-        return loss, {"scale": k2.number_input("Scale (1 / temperature)", 1.0, 100.0, key=state.FT_SCALE)}
-    margin = k2.number_input("Margin", 0.0, 10.0, step=0.05, key=state.FT_MARGIN)
+        return loss, {"scale": k2.number_input("Scale (1 / temperature)", 1.0, 100.0, key=state.FT_SCALE,
+                                               help=glossary.helps("temperature"))}
+    margin = k2.number_input("Margin", 0.0, 10.0, step=0.05, key=state.FT_MARGIN, help=glossary.helps("margin"))
     return loss, {"margin": margin,
                   "distance": k3.selectbox("Distance", list(TRAINER_DISTANCES), key=state.FT_DISTANCE)}
 
 
 def loop_options(base: str, lr: float) -> tuple[str, dict]:
     k1, k2, k3, k4, k5, k6 = st.columns(6)
-    loss = k1.selectbox("Loss", list(LOSSES["loop"]), key=state.FT_LOSS_LOOP, format_func=LOSS_LABELS.get)
+    loss = k1.selectbox("Loss", list(LOSSES["loop"]), key=state.FT_LOSS_LOOP, format_func=LOSS_LABELS.get,
+                        help=glossary.helps("loss: infonce", "loss: triplet"))
     extra: dict = {}
     if loss == "infonce":
-        extra["temperature"] = k2.number_input("Temperature", 0.005, 1.0, step=0.01, format="%.3f", key=state.FT_TEMP)
+        extra["temperature"] = k2.number_input("Temperature", 0.005, 1.0, step=0.01, format="%.3f", key=state.FT_TEMP,
+                                               help=glossary.helps("temperature"))
     else:
-        extra["margin"] = k2.number_input("Margin", 0.0, 10.0, step=0.05, key=state.FT_MARGIN)
+        extra["margin"] = k2.number_input("Margin", 0.0, 10.0, step=0.05, key=state.FT_MARGIN,
+                                          help=glossary.helps("margin"))
     extra["distance"] = k3.selectbox("Similarity", list(DISTANCES), key=state.FT_DISTANCE)
     pooling = k4.selectbox("Pooling", [AS_MODEL, *POOLING_MODES], key=state.FT_POOLING,
-                           help="Decoders: last (token) or weighted-mean (SGPT).")
+                           help=glossary.pooling_help(before="Decoders: last (token) or weighted-mean (SGPT)."))
     extra["pooling"] = "" if pooling == AS_MODEL else pooling
     extra["projection_dim"] = k5.number_input("Projection head (0 = none)", 0, 4096, step=64, key=state.FT_PROJ)
-    extra["lora"] = k6.toggle("LoRA (peft)", key=state.FT_LORA, help="Train low-rank adapters on the attention "
-                              "projections instead of every weight; merged into the weights when saved.")
+    extra["lora"] = k6.toggle("LoRA (peft)", key=state.FT_LORA, help=glossary.helps("LoRA"))
     if extra["lora"] and lr < 1e-4:
         st.caption(f"LoRA adapters start at zero and usually need a higher learning rate than {lr:.0e}; "
                    f"{LORA_LEARNING_RATE:.0e} turned SmolLM2 into a useful embedder on BBC here.")
@@ -298,8 +304,8 @@ def start_section(config: FinetuneConfig | None, data: TrainSet, name: str, prob
 def live(job: FinetuneJob) -> None:
     snap = job.monitor.snapshot()
     st.markdown(f"**{job.name}** — {job.status}: {snap['phase']}")
-    since_start = seconds_text((job.finished or time.time()) - job.started)
-    eta = f" · about {seconds_text(snap['eta'])} left" if snap["eta"] is not None and job.running else ""
+    since_start = format_seconds((job.finished or time.time()) - job.started)
+    eta = f" · about {format_seconds(snap['eta'])} left" if snap["eta"] is not None and job.running else ""
     steps = f"step {snap['step']} / {snap['total']} · " if snap["total"] else "preparing · "
     st.progress(min(snap["step"] / snap["total"], 1.0) if snap["total"] else 0.0,
                 text=f"{steps}{since_start} since the start{eta}")
@@ -341,7 +347,9 @@ def results_section(job: FinetuneJob) -> None:
         st.warning("Stopped. Nothing was saved; earlier models are untouched.")
         return
     r = job.result
-    st.subheader("4 · Before and after, on the held-out split")
+    st.subheader("4 · Before and after, on the held-out split",
+                 help=glossary.helps("nDCG@10", "MRR", "recall", after="Triplet accuracy: the share of held-out rows "
+                                     "whose anchor is closer to its positive than to its negative."))
     st.success(f"Saved **{r.name}** ({'reranker: cross-encoder:' + r.name if r.kind == 'reranker' else 'embedder'}) "
                f"to `{r.path}` — {r.train_rows} training rows, {r.held_out_rows} held out, {r.duration}.")
     for warning in r.warnings:

@@ -8,8 +8,8 @@ import pandas as pd
 import streamlit as st
 
 from embedlab import available_models, load_model
+from embedlab.durations import format_seconds
 from embedlab.errors import EmbedlabError
-from embedlab.estimate import seconds_text
 from embedlab.jobs import Job, JobContext
 from embedlab.models.distilled import (
     DEFAULT_DIMS,
@@ -32,7 +32,7 @@ from embedlab.models.registry import (
 from embedlab.models.spec import ModelSpec
 from embedlab.models.throughput import Throughput, measure_throughput, sample_texts
 from embedlab.pooling import POOLING_MODES
-from ui import jobs, jobview, shell, state
+from ui import glossary, jobs, jobview, shell, state
 from ui.models import get_model
 
 shell.require_router()
@@ -43,6 +43,9 @@ SAMPLE_SIZES = [16, 32, 64, 128, 256]
 MEASURE, DISTIL, COMPARE = "models-measure", "models-distill", "models-compare"  # job kinds
 MEASURE_ADOPTED, DISTIL_ADOPTED, COMPARE_ADOPTED = "models_measure_adopted", "models_distill_adopted", \
     "models_compare_adopted"
+NOT_KNOWN = "—"  # a cell with nothing to show: not measured yet, or not a backend variant
+CATALOG_FORMATS = {"dim": "{:.0f}", "parameters (M)": "{:.1f}", "max length": "{:.0f}", "load s": "{:.2f}",
+                   "short texts/s": "{:,.1f}", "long texts/s": "{:,.1f}", "Spearman Δ": "{:+.4f}"}
 
 
 def catalog_section(specs: dict[str, ModelSpec], custom: dict[str, ModelSpec]) -> None:
@@ -55,10 +58,24 @@ def catalog_section(specs: dict[str, ModelSpec], custom: dict[str, ModelSpec]) -
                        "custom" if spec.name in custom else "fine-tuned" if spec.name in finetuned else spec.source)
             for spec in specs.values()]
     rows += [_variant_row(spec, gate, measured.get(spec.name)) for spec, gate in built_variants()]
-    st.dataframe(pd.DataFrame(rows).set_index("name"), key="models_catalog")
+    st.dataframe(catalog_table(rows), key="models_catalog",
+                 column_config={**glossary.column_help({"Lee Spearman (variant / parent)": "Spearman"}),
+                                "pooling": st.column_config.Column("pooling", help=glossary.pooling_help())})
+    st.caption(f"{NOT_KNOWN} = not measured yet in this session (use Load and measure below), or a column that only "
+               "backend variants have.")
     st.caption(f"`+onnx` / `+int8` after any encoder or decoder name runs it with ONNX Runtime (fp32 / int8 weights). "
                "A variant is built and quality-gated against its fp32 parent on first use (the Lee STS pairs and "
                f"{GATE_TITLES} BBC titles); one losing more than {DEGRADED_DROP} Spearman is marked degraded.")
+
+
+def catalog_table(rows: list[dict]):
+    """The catalog as a styled table: numbers rounded, and every empty cell shown as a dash."""
+    frame = pd.DataFrame(rows).set_index("name")
+    styled = frame.style.format(na_rep=NOT_KNOWN)
+    for column, pattern in CATALOG_FORMATS.items():
+        if column in frame.columns:
+            styled = styled.format(pattern, subset=[column], na_rep=NOT_KNOWN)
+    return styled
 
 
 def _model_row(spec: ModelSpec, m: Throughput | None, source: str) -> dict:
@@ -118,7 +135,7 @@ def measure_section(specs: dict[str, ModelSpec]) -> None:
         # Shown after the rerun below, which redraws the catalog with the new numbers.
         st.session_state[state.MODELS_FLASH] = (
             f"**{measured_name}**: {result.dim}-d, {result.parameters / 1e6:.1f} M parameters, loaded in "
-            f"{result.load_seconds:.2f} s (first load of a process). {result.short_per_s:.1f} short texts/s, "
+            f"{format_seconds(result.load_seconds)} (first load of a process). {result.short_per_s:.1f} short texts/s, "
             f"{result.long_per_s:.1f} long texts/s on this machine; {result.truncated_share:.0%} of the sampled "
             f"articles exceed {result.max_seq_length} tokens and are truncated."
         )
@@ -136,7 +153,8 @@ def add_section() -> None:
         where = a2.text_input("Local folder or hub ID (org/model)", key="models_add_where")
         b1, b2, b3 = st.columns(3)
         kind = b1.selectbox("Kind", [AUTO, *CUSTOM_KINDS], key="models_add_kind")
-        pooling = b2.selectbox("Pooling", [FROM_CONFIG, *POOLING_MODES], key="models_add_pooling")
+        pooling = b2.selectbox("Pooling", [FROM_CONFIG, *POOLING_MODES], key="models_add_pooling",
+                               help=glossary.pooling_help())
         max_len = b3.number_input("Max tokens", min_value=8, max_value=8192, value=state.first_value("models_add_maxlen", 256),
                                    step=8, key="models_add_maxlen")
         eos = st.selectbox("Append EOS token (decoders: gives last-token pooling a summary position)",
@@ -202,7 +220,7 @@ def distill_section(specs: dict[str, ModelSpec]) -> None:
     if made is not None:
         st.session_state[state.MODELS_DISTILL_FLASH] = (
             f"Distilled **{made.parent}** into **{made.name}**: {made.dim}-d vectors for "
-            f"{made.vocabulary:,} tokens in {seconds_text(made.seconds)}. Compare it with its parent below.")
+            f"{made.vocabulary:,} tokens in {format_seconds(made.seconds)}. Compare it with its parent below.")
         st.rerun()
     if st.session_state.get(state.MODELS_DISTILL_FLASH):
         st.success(st.session_state.pop(state.MODELS_DISTILL_FLASH))

@@ -11,6 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from embedlab import estimate
+from embedlab.durations import format_seconds
 from embedlab.errors import EmbedlabError
 from embedlab.jobs import Job, JobContext
 from embedlab.retrieval import pipeline as P
@@ -21,9 +22,15 @@ from embedlab.retrieval.corpus import (
     read_corpus,
 )
 from embedlab.retrieval.metrics import DEFAULT_METRICS
-from embedlab.retrieval.rerank import MaxSimReranker, load_reranker, reranker_choices
+from embedlab.retrieval.rerank import (
+    NO_RERANKER,
+    MaxSimReranker,
+    load_reranker,
+    reranker_choices,
+)
+from embedlab.retrieval.rerank_cost import TimedReranker, estimate_cost
 from embedlab.retrieval.search import BM25Index, DenseIndex
-from ui import charts, jobs, jobview, shell, state
+from ui import charts, glossary, jobs, jobview, shell, state
 from ui.models import get_model, load_many, model_choices
 
 shell.require_router()
@@ -31,7 +38,7 @@ shell.require_router()
 BBC = "BBC News: title → article (bundled, with relevance)"
 UPLOAD = "Upload a corpus (queries and qrels optional)"
 UPLOAD_TYPES = ["jsonl", "json", "csv", "tsv", "parquet"]
-NO_RERANK = "(no reranking)"
+RERANKER_LABELS = {NO_RERANKER: "none (first stage only)"}
 OWN_QUERY = "(type your own)"
 OWN_DOC = "(type a document)"
 SEARCH, EVALUATE = "retrieval-search", "retrieval-evaluation"  # job kinds
@@ -56,9 +63,18 @@ def bm25_index(key: str, _texts: tuple[str, ...]) -> BM25Index:
     return BM25Index(list(_texts))
 
 
+@st.cache_resource(show_spinner=False)
+def measured_rerankers() -> dict[str, TimedReranker]:
+    """Every reranker loaded in this server process, by name, with the time it has spent: its cost
+    per document is remembered for the estimate shown next to the reranker choice."""
+    return {}
+
+
 @st.cache_resource(show_spinner=False, max_entries=4)
 def reranker(name: str):
-    return load_reranker(name)
+    timed = TimedReranker(load_reranker(name))
+    measured_rerankers()[name] = timed
+    return timed
 
 
 def get_reranker(plan: P.RetrievalPlan):
@@ -121,19 +137,24 @@ def pipelines_section() -> tuple[dict[str, object], P.RetrievalPlan]:
                            key=state.RET_MODELS, max_selections=3, accept_new_options=True)
     with c2:
         t1, t2 = st.columns(2)
-        use_bm25 = t1.toggle("BM25", key=state.RET_BM25)
-        use_hybrid = t2.toggle("Hybrid (RRF)", key=state.RET_HYBRID, help="Each model fused with BM25 by reciprocal rank.")
+        use_bm25 = t1.toggle("BM25", key=state.RET_BM25, help=glossary.helps("BM25"))
+        use_hybrid = t2.toggle("Hybrid (RRF)", key=state.RET_HYBRID,
+                               help=glossary.helps("RRF", before="Each model fused with BM25."))
     r1, r2, r3 = st.columns([2, 2, 1])
-    rerank_options = [NO_RERANK, *reranker_choices()]
+    rerank_options = [NO_RERANKER, *reranker_choices()]
     reranker_name = r1.selectbox("Reranker", list(dict.fromkeys([*rerank_options, st.session_state[state.RET_RERANKER]])),
                                  key=state.RET_RERANKER, accept_new_options=True,
-                                 help="maxsim:MODEL = late interaction; qlm:/llm:smollm2 = the bundled decoder as a "
-                                      "judge; type cross-encoder:FOLDER or cross-encoder:org/model for any "
-                                      "sentence-transformers CrossEncoder. Rerankers trained on the fine-tuning page "
-                                      "appear here.")
+                                 format_func=lambda n: RERANKER_LABELS.get(n, n),
+                                 help=glossary.helps(
+                                     "reranker: maxsim", "reranker: qlm", "reranker: llm", "reranker: cross-encoder",
+                                     before="Off by default: a reranker re-reads every candidate for every query, "
+                                            "its cost is shown below the choice. Type cross-encoder:FOLDER or "
+                                            "cross-encoder:org/model for any sentence-transformers CrossEncoder; "
+                                            "rerankers trained on the fine-tuning page appear here."))
     rerank_base = r2.selectbox("Rerank the results of", [*names, *([P.BM25] if use_bm25 else [])] or ["(none)"],
                                key="ret_rerank_base")
-    depth = r3.number_input("Depth", 2, 200, key=state.RET_DEPTH, help="How many first-stage results are reranked.")
+    depth = r3.number_input("Depth", 2, 200, key=state.RET_DEPTH, help=glossary.helps("rerank depth"))
+    reranker_cost_note(reranker_name, int(depth))
     models, errors = load_many(names)
     for name, message in errors.items():
         st.error(f"**{name}** could not be used: {message}")
@@ -141,9 +162,27 @@ def pipelines_section() -> tuple[dict[str, object], P.RetrievalPlan]:
         st.info("Pick at least one model, or turn on BM25.")
         st.stop()
     plan = P.RetrievalPlan(models=tuple(models), bm25=use_bm25, hybrid=use_hybrid, depth=int(depth))
-    if reranker_name == NO_RERANK or rerank_base not in plan.rerankable:
+    if reranker_name == NO_RERANKER or rerank_base not in plan.rerankable:
         return models, plan
     return models, dataclasses.replace(plan, rerankers=(reranker_name,), rerank_of=(rerank_base,))
+
+
+def reranker_cost_note(name: str, depth: int) -> None:
+    """What the chosen reranker costs, from its time measured in this process or the measured
+    encoding rate of the model it runs on; in words when neither is known yet."""
+    if name == NO_RERANKER:
+        st.caption("No reranking: the first stage's order is shown and evaluated as it is.")
+        return
+    timed = measured_rerankers().get(name)
+    articles_per_s = {model: t.long_per_s for model, t in st.session_state[state.MODELS_MEASURED].items()}
+    cost = estimate_cost(name, measured=timed.cost if timed else None, articles_per_s=articles_per_s)
+    queries = st.session_state[state.RET_MAX_Q] or None
+    if cost is not None:
+        st.caption(f"**{name}** costs {cost.describe(depth, queries)}.")
+    else:
+        st.caption(f"**{name}** is slow: it re-reads every candidate for every query ({depth} per query here). "
+                   "Not measured on this machine yet: run one search with it, or measure its model on the Models "
+                   "page, for a time estimate.")
 
 
 def result_frame(data: RetrievalData, indices, scores, relevant: dict[str, int],
@@ -163,17 +202,29 @@ def result_frame(data: RetrievalData, indices, scores, relevant: dict[str, int],
 
 
 # 3. Search ----------------------------------------------------------------------------------------
+def fill_query_from_pick() -> None:
+    """Picking one of the set's queries copies it into the Query box and clears the pick: the box is
+    the only query, so what is searched is always what the box shows."""
+    picked = st.session_state[state.RET_PICK]
+    if picked != OWN_QUERY:
+        st.session_state[state.RET_QUERY] = picked
+        st.session_state[state.RET_PICK] = OWN_QUERY
+
+
 def query_input(data: RetrievalData) -> tuple[str, dict[str, int], int]:
-    """The query (typed or one of the set's), its judgements when it is one of the set's, and top k."""
+    """The query in the box (typed, or filled in from one of the set's), its judgements when it is
+    one of the set's queries, and top k."""
     q1, q2, q3 = st.columns([3, 2, 1])
-    picked = None
     if data.queries:
-        choice = q2.selectbox("…or one of the set's queries", [OWN_QUERY, *data.queries[:2000]], key="ret_pick")
-        picked = None if choice == OWN_QUERY else choice
+        q2.selectbox("…or pick one of the set's queries", [OWN_QUERY, *data.queries[:2000]], key=state.RET_PICK,
+                     on_change=fill_query_from_pick, help="Copies the query into the Query box, where you can edit "
+                     "it; its relevance judgements (qrels) mark the results while the text is unchanged.")
     typed = q1.text_input("Query", key=state.RET_QUERY, placeholder="e.g. oil company tax dispute in Russia")
     k = q3.slider("Top k", 1, 50, key=state.RET_K)
-    relevant = data.qrels.get(data.query_ids[data.queries.index(picked)], {}) if picked is not None else {}
-    return (picked or typed).strip(), relevant, k
+    query = typed.strip()
+    position = data.queries.index(query) if query in data.queries else None
+    relevant = data.qrels.get(data.query_ids[position], {}) if position is not None else {}
+    return query, relevant, k
 
 
 def search_section(data: RetrievalData, key: str, models: dict[str, object], plan: P.RetrievalPlan) -> None:
@@ -316,7 +367,8 @@ def evaluate_section(data: RetrievalData, key: str, models: dict[str, object], p
         return
     subset, rankings = result["data"], result["rankings"]
     table = P.summary_table(rankings, subset)
-    st.dataframe(table.style.format({m: "{:.4f}" for m in DEFAULT_METRICS}), key="ret_eval_table")
+    st.dataframe(table.style.format({**{m: "{:.4f}" for m in DEFAULT_METRICS}, "seconds": format_seconds}),
+                 key="ret_eval_table")
     st.plotly_chart(charts.metric_bars(table, "nDCG@10"), key="ret_eval_bars")
     st.download_button("Results (CSV)", table.to_csv().encode(), "embedlab_retrieval.csv", "text/csv",
                        key="ret_eval_csv")
@@ -325,7 +377,7 @@ def evaluate_section(data: RetrievalData, key: str, models: dict[str, object], p
 
 def drill_down(data: RetrievalData, rankings: list[P.Ranking]) -> None:
     """Which queries a pipeline fails, and what it returned instead."""
-    st.markdown("**Per query**")
+    st.markdown("**Per query**", help=glossary.helps("nDCG@10", "MRR", "recall", "MAP", "qrels"))
     pick = st.selectbox("Pipeline", [r.name for r in rankings], key="ret_drill_stage")
     ranking = next(r for r in rankings if r.name == pick)
     per_q = ranking.evaluate(data)
@@ -334,7 +386,8 @@ def drill_down(data: RetrievalData, rankings: list[P.Ranking]) -> None:
     failed = int((per_q["Recall@10"] == 0).sum())
     st.caption(f"{failed:,} of {len(per_q):,} queries have no relevant document in the top 10. Worst first:")
     st.dataframe(worst.style.format({m: "{:.3f}" for m in DEFAULT_METRICS}), key="ret_drill_table",
-                 column_order=["query", "nDCG@10", "MRR@10", "Recall@10"])
+                 column_order=["query", "nDCG@10", "MRR@10", "Recall@10"],
+                 column_config=glossary.column_help({"nDCG@10": "nDCG@10", "MRR@10": "MRR", "Recall@10": "recall"}))
     qid = st.selectbox("Show what it returned for", worst.index.tolist(),
                        format_func=lambda q: data.queries[data.query_index[q]][:120], key="ret_drill_q")
     if qid is None:
@@ -378,7 +431,7 @@ def late_interaction_section(data: RetrievalData, models: dict[str, object]) -> 
     best = sims.max(axis=1)
     st.markdown(f"MaxSim score **{best.mean():.3f}** = mean over the {len(q_tokens)} query tokens of each one's best "
                 f"cosine among the {len(d_tokens)} document tokens (special tokens left out; document cut at "
-                f"{maxsim.model.max_seq_length} tokens).")
+                f"{maxsim.model.max_seq_length} tokens).", help=glossary.helps("reranker: maxsim"))
     st.plotly_chart(charts.token_heatmap(q_tokens, d_tokens, sims), key="ret_li_heatmap")
     st.dataframe(pd.DataFrame({"query token": q_tokens, "best document token": [d_tokens[j] for j in sims.argmax(1)],
                                "cosine": best}).style.format({"cosine": "{:.3f}"}), hide_index=True,
@@ -387,7 +440,8 @@ def late_interaction_section(data: RetrievalData, models: dict[str, object]) -> 
 
 st.title("Retrieval lab")
 st.caption("Bi-encoder first stage, BM25 and hybrid (reciprocal rank fusion), reranking of the top results, "
-           "late interaction explained token by token, and evaluation with qrels computed as mteb/pytrec_eval do.")
+           "late interaction explained token by token, and evaluation with qrels computed as mteb/pytrec_eval do.",
+           help=glossary.helps("bi-encoder", "BM25", "RRF", "reranker: maxsim", "qrels"))
 corpus = data_section()
 corpus_hash = corpus_key(corpus)
 loaded, plan = pipelines_section()

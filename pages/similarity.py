@@ -10,13 +10,17 @@ import streamlit as st
 
 from embedlab import bundled, estimate, similarity
 from embedlab.jobs import Job, JobContext
-from ui import charts, jobs, jobview, shell, state
+from ui import charts, glossary, jobs, jobview, shell, state
 from ui.models import load_many, model_choices
 
 shell.require_router()
 
 MAX_TEXTS = 60
-GEOMETRY_SAMPLE = 300
+# 100 BBC titles, not 300: SmolLM2 embedding them was most of the first view's cold-cache time (median 127 s
+# wall / 60 CPU-s for the default trio with 300, 38 s / 24 CPU-s with 100, on the shared 2-core machine; see
+# benchmarks/similarity_first_view.py), and the geometry moves little: mean random-pair cosine within 0.006 of
+# the 300-title value for every default model, top-PC share +0.007 to +0.014 (small samples inflate it).
+GEOMETRY_SAMPLE = 100
 EXAMPLE = "Example set: paraphrase / same topic / unrelated"
 TYPED = "Type or paste texts"
 REFERENCE = f"BBC News titles ({GEOMETRY_SAMPLE}, all topics)"
@@ -56,12 +60,17 @@ def models_section() -> tuple[dict, bool, str]:
     names = st.multiselect(
         "Models, 1 to 4 (type NAME@POOLING for a pooling variant, e.g. mpnet@max)",
         options, key=state.SIM_MODELS, max_selections=4, accept_new_options=True,
+        help=glossary.pooling_help(before="A model's pooling turns its token vectors into one vector per text; "
+                                          "the same model pooled two ways can judge similarity very differently."),
     )
     left, right = st.columns(2)
     centered = left.toggle("Mean-center before cosine", key=state.SIM_CENTER,
-                           help="Subtract the mean embedding of the geometry sample; removes the shared direction.")
+                           help=glossary.helps("mean-centering", "anisotropy",
+                                               before="Subtracts the mean vector of the geometry sample below."))
     geometry_source = right.radio("Geometry measured on", [REFERENCE, THESE], key=state.SIM_GEOMETRY_SOURCE,
-                                  horizontal=True)
+                                  horizontal=True, help=glossary.helps("anisotropy", "top-PC variance",
+                                  before="The texts the Geometry section measures each space on: a fixed random "
+                                         "sample of BBC News titles, or the texts above."))
     if not names:
         st.info("Pick at least one model.")
         st.stop()
@@ -160,7 +169,8 @@ def agreement_section(matrices: dict[str, np.ndarray], texts: list[str]) -> None
         [[similarity.matrix_spearman(matrices[a], matrices[b]) for b in names_list] for a in names_list],
         index=names_list, columns=names_list,
     )
-    st.markdown("Spearman correlation between models' similarity matrices (off-diagonal pairs).")
+    st.markdown("Spearman correlation between models' similarity matrices (off-diagonal pairs).",
+                help=glossary.helps("Spearman"))
     st.dataframe(agreement.style.format(precision=3), key="sim_agree")
     c1, c2 = st.columns(2)
     first = c1.selectbox("Difference: model A", names_list, index=state.first_value("sim_diff_a", 0), key="sim_diff_a")
@@ -176,7 +186,8 @@ def geometry_section(sample_vectors: dict[str, np.ndarray], *, centered: bool, g
     st.caption(
         f"Measured on {n_sample} texts ({'BBC News titles' if geometry_source == REFERENCE else 'the texts above'})"
         f"{', mean-centered' if centered else ''}. Mean random-pair cosine near 0 = a space that uses its room; "
-        "near 1 = anisotropic (everything points one way)."
+        "near 1 = anisotropic (everything points one way).",
+        help=glossary.helps("anisotropy", "top-PC variance"),
     )
     geo_rows = []
     for name, vecs in sample_vectors.items():
@@ -184,7 +195,8 @@ def geometry_section(sample_vectors: dict[str, np.ndarray], *, centered: bool, g
         geo_rows.append({"model": name, "mean_cosine": g.mean_cosine, "top_pc_share": g.top_pc_share,
                          "norm_mean": g.norm_mean, "norm_cv": g.norm_cv, "n": g.n})
     st.dataframe(pd.DataFrame(geo_rows).set_index("model").rename(columns=GEOMETRY_COLUMNS).style.format(precision=3),
-                 key="sim_geometry")
+                 key="sim_geometry", column_config=glossary.column_help({GEOMETRY_COLUMNS["mean_cosine"]: "anisotropy",
+                                                                         GEOMETRY_COLUMNS["top_pc_share"]: "top-PC variance"}))
     col_a, col_b = st.columns(2)
     col_a.plotly_chart(charts.geometry_bars(geo_rows), key="sim_geo_bars")
     pair_values = {name: similarity.upper_triangle(similarity.centered_cosine_matrix(vecs, vecs) if centered

@@ -6,8 +6,21 @@ import re
 from dataclasses import dataclass
 
 import numpy as np
+import plotly.express as px
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
+
+LEGEND_ABOVE = {"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "left", "x": 0}
+"""A horizontal legend sits above the plot: Plotly's default place for one is below the x axis, on
+top of the axis title."""
+MODEL_PALETTE = px.colors.qualitative.T10
+FRONT_COLOUR = "#222222"  # the Pareto front's ring and line: a colour no model gets
+
+
+def model_colours(names: list[str]) -> dict[str, str]:
+    """One colour per model, by position in ``names``: every chart of a page passes the same list, so
+    a model has the same colour in all of them."""
+    return {name: MODEL_PALETTE[i % len(MODEL_PALETTE)] for i, name in enumerate(dict.fromkeys(names))}
 
 
 def short_labels(texts: list[str], width: int = 28) -> list[str]:
@@ -73,7 +86,7 @@ def geometry_bars(rows: list[dict]) -> go.Figure:
     fig.add_bar(x=names, y=[r["top_pc_share"] for r in rows], name="variance share of top PC",
                 text=[f"{r['top_pc_share']:.2f}" for r in rows], textposition="outside")
     fig.update_layout(barmode="group", yaxis={"range": [min(0, *[r["mean_cosine"] for r in rows]) - 0.05, 1.1]},
-                      height=340, margin={"l": 10, "r": 10, "t": 30, "b": 10}, legend={"orientation": "h"})
+                      height=340, margin={"l": 10, "r": 10, "t": 40, "b": 10}, legend=LEGEND_ABOVE)
     return fig
 
 
@@ -82,7 +95,7 @@ def pair_histograms(values: dict[str, np.ndarray]) -> go.Figure:
     for name, v in values.items():
         fig.add_histogram(x=v, name=name, opacity=0.6, nbinsx=40, histnorm="probability")
     fig.update_layout(barmode="overlay", xaxis_title="cosine between random pairs", height=300,
-                      margin={"l": 10, "r": 10, "t": 30, "b": 10}, legend={"orientation": "h"})
+                      margin={"l": 10, "r": 10, "t": 40, "b": 10}, legend=LEGEND_ABOVE)
     return fig
 
 
@@ -292,8 +305,8 @@ def loss_curve(losses: list[tuple[int, float]], total: int | None = None) -> go.
             smooth = np.convolve(values, np.ones(window) / window, mode="valid")
             fig.add_scatter(x=steps[window - 1:], y=smooth, mode="lines", name=f"mean of {window} steps",
                             line={"width": 2.5, "color": "#08519c"})
-    fig.update_layout(height=300, margin={"l": 10, "r": 10, "t": 30, "b": 10}, xaxis_title="step",
-                      yaxis_title="training loss", legend={"orientation": "h"},
+    fig.update_layout(height=300, margin={"l": 10, "r": 10, "t": 40, "b": 10}, xaxis_title="step",
+                      yaxis_title="training loss", legend=LEGEND_ABOVE,
                       xaxis={"range": [0, total]} if total else {})
     return fig
 
@@ -309,8 +322,8 @@ def before_after_histograms(before: dict[str, np.ndarray], after: dict[str, np.n
             fig.add_histogram(x=v, name=name, opacity=0.6, nbinsx=30, marker_color=colors.get(name),
                               showlegend=col == 1, legendgroup=name, row=1, col=col)
         fig.update_xaxes(title_text=x_title, row=1, col=col)
-    fig.update_layout(barmode="overlay", height=320, margin={"l": 10, "r": 10, "t": 40, "b": 10},
-                      legend={"orientation": "h"}, yaxis_title="held-out rows")
+    fig.update_layout(barmode="overlay", height=340, margin={"l": 10, "r": 10, "t": 70, "b": 10},
+                      legend={**LEGEND_ABOVE, "y": 1.12}, yaxis_title="held-out rows")
     return fig
 
 
@@ -320,25 +333,38 @@ def before_after_bars(table) -> go.Figure:
     for col, color in (("before", "#9e9e9e"), ("after", "#1f77b4")):
         fig.add_bar(x=table.index.tolist(), y=table[col].tolist(), name=col, marker_color=color,
                     text=[f"{v:.3f}" for v in table[col]], textposition="outside")
-    fig.update_layout(barmode="group", height=340, margin={"l": 10, "r": 10, "t": 30, "b": 10},
-                      legend={"orientation": "h"}, yaxis={"range": [min(0, float(table.values.min())) - 0.05, 1.15]})
+    fig.update_layout(barmode="group", height=340, margin={"l": 10, "r": 10, "t": 40, "b": 10},
+                      legend=LEGEND_ABOVE, yaxis={"range": [min(0, float(table.values.min())) - 0.05, 1.15]})
     return fig
 
 
 def quality_speed(names: list[str], speeds: list[float], scores: list[float], front: list[int], *,
-                  x_title: str = "texts per second (log scale)", y_title: str = "average score") -> go.Figure:
-    """Quality against speed, one labelled point per model (log x: speeds span orders of magnitude);
-    the Pareto front (``front``: indices in order of rising speed) highlighted and joined by a line."""
+                  colours: dict[str, str] | None = None, x_title: str = "texts per second (log scale)",
+                  y_title: str = "average score") -> go.Figure:
+    """Quality against speed, one labelled point per model (log x: speeds span orders of magnitude) in
+    the model's colour (``colours``, as in the page's other charts); the Pareto front (``front``:
+    indices in order of rising speed) ringed and joined by a dotted line."""
     on_front = set(front)
-    colors = ["#d62728" if i in on_front else "#4c78a8" for i in range(len(names))]
+    colours = colours or model_colours(names)
     fig = go.Figure()
     fig.add_scatter(x=[speeds[i] for i in front], y=[scores[i] for i in front], mode="lines", name="Pareto front",
-                    line={"color": "#d62728", "width": 2, "dash": "dot"}, hoverinfo="skip")
+                    line={"color": FRONT_COLOUR, "width": 2, "dash": "dot"}, hoverinfo="skip")
     fig.add_scatter(x=speeds, y=scores, mode="markers+text", text=names, textposition="top center", name="models",
-                    marker={"size": 12, "color": colors, "line": {"width": 1, "color": "white"}},
+                    marker={"size": 12, "color": [colours[n] for n in names],
+                            "line": {"width": [3 if i in on_front else 1 for i in range(len(names))],
+                                     "color": [FRONT_COLOUR if i in on_front else "white" for i in range(len(names))]}},
                     customdata=[["on the Pareto front" if i in on_front else "beaten on both"] for i in range(len(names))],
                     hovertemplate="<b>%{text}</b><br>%{x:,.1f} texts/s<br>average %{y:.4f}<br>%{customdata[0]}"
                                   "<extra></extra>")
-    fig.update_layout(height=420, margin={"l": 10, "r": 10, "t": 30, "b": 10}, legend={"orientation": "h"},
+    fig.update_layout(height=420, margin={"l": 10, "r": 10, "t": 40, "b": 10}, legend=LEGEND_ABOVE,
                       xaxis={"type": "log", "title": x_title}, yaxis={"title": y_title})
+    return fig
+
+
+def task_bars(scores: dict[str, float], metric: str, colours: dict[str, str]) -> go.Figure:
+    """One task's main score, a bar per model in the model's colour (the same in every task's chart)."""
+    names = list(scores)
+    fig = go.Figure(go.Bar(x=names, y=[scores[n] for n in names], marker_color=[colours[n] for n in names],
+                           text=[f"{scores[n]:.3f}" for n in names], textposition="outside"))
+    fig.update_layout(height=320, margin={"l": 10, "r": 10, "t": 30, "b": 10}, yaxis_title=metric)
     return fig

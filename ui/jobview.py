@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import streamlit as st
 
-from embedlab.estimate import seconds_text
+from embedlab.durations import format_seconds
 from embedlab.jobs import Job, JobSnapshot
 from ui import jobs
 
 
 def status_line(snap: JobSnapshot) -> str:
-    eta = f" · about {seconds_text(snap.eta)} left" if snap.eta is not None else ""
-    return f"{seconds_text(snap.elapsed)} elapsed{eta}" + (" · stopping after the current step…"
+    eta = f" · about {format_seconds(snap.eta)} left" if snap.eta is not None else ""
+    return f"{format_seconds(snap.elapsed)} elapsed{eta}" + (" · stopping after the current step…"
                                                               if snap.status == "stopping" else "")
 
 
@@ -46,7 +46,7 @@ def _live(kind: str) -> None:
 
 def _ended(job: Job) -> None:
     snap = job.snapshot()
-    took = seconds_text(snap.elapsed)
+    took = format_seconds(snap.elapsed)
     if snap.status == "failed":
         st.error(f"{job.title} failed after {took}: {job.error}")
     elif snap.status == "stopped":

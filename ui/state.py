@@ -55,6 +55,7 @@ RET_HYBRID = "ret_hybrid"
 RET_RERANKER = "ret_reranker"
 RET_DEPTH = "ret_depth"
 RET_QUERY = "ret_query"
+RET_PICK = "ret_pick"  # one of the set's queries: copied into RET_QUERY when picked, then cleared
 RET_K = "ret_k"
 RET_MAX_Q = "ret_max_q"
 RET_TOP_K = "ret_top_k"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from embedlab.durations import format_seconds
+
 
 def round_seconds(seconds: float) -> float:
     """Tenths below ten seconds (a tiny test run is not "0 s"), whole seconds above."""
@@ -9,11 +11,5 @@ def round_seconds(seconds: float) -> float:
 
 
 def duration_text(seconds: float) -> str:
-    """``4.2 s``, ``48 s``, ``3 min 12 s``, ``1 h 05 min``, from the rounded number."""
-    s = round_seconds(seconds)
-    if s < 60:
-        return f"{s:g} s"
-    whole = int(s)
-    if whole < 3600:
-        return f"{whole // 60} min {whole % 60:02d} s"
-    return f"{whole // 3600} h {whole % 3600 // 60:02d} min"
+    """The rounded number as every screen says a duration (``embedlab.durations.format_seconds``)."""
+    return format_seconds(round_seconds(seconds))

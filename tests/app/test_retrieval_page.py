@@ -13,7 +13,7 @@ pytestmark = pytest.mark.slow
 
 def lab(**values) -> AppTest:
     return open_view("retrieval", ret_models=values.get("models", ["wordllama"]),
-                     ret_reranker=values.get("reranker", "(no reranking)"), ret_depth=values.get("depth", 5))
+                     ret_reranker=values.get("reranker", "none"), ret_depth=values.get("depth", 5))
 
 
 def frames_with(at, column):

@@ -222,3 +222,47 @@ def test_a_moved_label_points_back_to_its_centre_and_the_largest_cluster_keeps_i
     assert (big.text, big.showarrow) == ("big", False)
     assert (small.text, small.showarrow, small.ax, small.ay) == ("small", True, 0, -charts.LABEL_HEIGHT)
     assert small.arrowcolor == charts.CLUSTER_PALETTE[0]
+
+
+def test_legends_sit_above_the_plot_never_on_the_x_axis_title():
+    rows = [{"model": "m1", "mean_cosine": 0.8, "top_pc_share": 0.3}]
+    table = pd.DataFrame({"before": [0.2], "after": [0.6]}, index=["nDCG@10"])
+    both = {"positive": np.array([0.5]), "negative": np.array([0.4])}
+    figures = {
+        "geometry_bars": charts.geometry_bars(rows),
+        "pair_histograms": charts.pair_histograms({"a": np.array([0.1])}),
+        "loss_curve": charts.loss_curve([(1, 1.0)]),
+        "before_after_bars": charts.before_after_bars(table),
+        "before_after_histograms": charts.before_after_histograms(both, both),
+        "quality_speed": charts.quality_speed(["a", "b"], [10.0, 100.0], [0.5, 0.4], [1, 0]),
+    }
+    for name, fig in figures.items():
+        legend = fig.layout.legend
+        assert legend.orientation == "h" and legend.yanchor == "bottom" and legend.y >= 1.0, name
+        assert fig.layout.margin.t >= 40, name  # room for the legend row above the plot
+    # The before/after panels have titles at the top edge: the legend goes above them.
+    titles = [a.y for a in figures["before_after_histograms"].layout.annotations]
+    assert figures["before_after_histograms"].layout.legend.y > max(titles)
+
+
+def test_model_colours_follow_the_order_given_and_repeat_only_after_the_palette():
+    colours = charts.model_colours(["b", "a", "b", "c"])
+    assert list(colours) == ["b", "a", "c"]
+    assert colours == {"b": charts.MODEL_PALETTE[0], "a": charts.MODEL_PALETTE[1], "c": charts.MODEL_PALETTE[2]}
+    many = charts.model_colours([f"m{i}" for i in range(len(charts.MODEL_PALETTE) + 1)])
+    assert len(set(many.values())) == len(charts.MODEL_PALETTE)
+    assert charts.FRONT_COLOUR not in charts.MODEL_PALETTE
+
+
+def test_benchmark_bars_and_quality_speed_colour_each_model_the_same_way():
+    colours = charts.model_colours(["minilm", "wordllama", "mpnet"])
+    bars = charts.task_bars({"wordllama": 0.41, "minilm": 0.8234}, "main_score", colours).data[0]
+    assert list(bars.x) == ["wordllama", "minilm"] and list(bars.text) == ["0.410", "0.823"]
+    assert list(bars.marker.color) == [colours["wordllama"], colours["minilm"]]
+    fig = charts.quality_speed(["mpnet", "minilm", "wordllama"], [60.0, 240.0, 9000.0], [0.80, 0.82, 0.60],
+                               [1, 2], colours=colours)
+    points = fig.data[1]
+    assert list(points.marker.color) == [colours["mpnet"], colours["minilm"], colours["wordllama"]]
+    assert list(points.marker.line.color) == ["white", charts.FRONT_COLOUR, charts.FRONT_COLOUR]  # front ringed
+    assert list(points.marker.line.width) == [1, 3, 3]
+    assert list(fig.data[0].x) == [240.0, 9000.0]  # the front's dotted line, by rising speed

@@ -97,6 +97,12 @@ def test_retrieval_search_rerank_and_late_interaction(app_url, browser):
     page.locator("[data-testid='stMultiSelect'] [aria-label*='Remove minilm'], "
                  "[data-testid='stMultiSelect'] [title='Remove minilm']").first.click()
     wait_idle(page, "Retrieval lab")
+    # Reranking is opt-in: choose MaxSim over MiniLM (its cost is said under the choice).
+    page.locator("[data-testid='stSelectbox']").filter(has_text="Reranker").click()
+    page.get_by_role("option", name="maxsim:minilm", exact=True).click()
+    wait_idle(page, "Retrieval lab")
+    page.get_by_text("maxsim:minilm is slow").or_(page.get_by_text("maxsim:minilm costs about")).first.wait_for(
+        timeout=SLOW)
     page.get_by_label("Query", exact=True).fill("Yukos oil tax dispute")
     page.get_by_label("Query", exact=True).press("Enter")
     wait_idle(page, "Retrieval lab")

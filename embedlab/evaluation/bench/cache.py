@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 
 from embedlab.evaluation.bench.task import Task
@@ -60,7 +61,10 @@ class ResultCache:
         return self.root / key[:2] / f"{key}.json"
 
     def get(self, key: str) -> dict | None:
-        path = self.path(key)
+        return self._read(self.path(key))
+
+    @staticmethod
+    def _read(path: Path) -> dict | None:
         if not path.is_file():
             return None
         try:
@@ -74,6 +78,16 @@ class ResultCache:
 
     def put(self, key: str, record: dict) -> None:
         atomic_write_json(self.path(key), record)
+
+    def records(self) -> Iterator[dict]:
+        """Every readable result record in the cache (in no particular order); unreadable ones are
+        skipped, as ``get`` treats them."""
+        if not self.root.is_dir():
+            return
+        for path in sorted(self.root.glob("??/*.json")):
+            record = self._read(path)
+            if record is not None:
+                yield record
 
 
 def result_store(cache: bool | ResultCache) -> ResultCache | None:
