@@ -6,8 +6,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 
-import numpy as np
-import pandas as pd
 import streamlit as st
 
 from embedlab import estimate
@@ -24,7 +22,6 @@ from embedlab.retrieval.corpus import (
 from embedlab.retrieval.metrics import DEFAULT_METRICS
 from embedlab.retrieval.rerank import (
     NO_RERANKER,
-    MaxSimReranker,
     load_reranker,
     reranker_choices,
 )
@@ -32,6 +29,7 @@ from embedlab.retrieval.rerank_cost import TimedReranker, estimate_cost
 from embedlab.retrieval.search import BM25Index, DenseIndex
 from ui import charts, glossary, jobs, jobview, shell, state
 from ui.models import get_model, load_many, model_choices
+from ui.retrieval_tabs import SCORE_COLUMN, drill_down, late_interaction_section, result_frame
 
 shell.require_router()
 
@@ -40,11 +38,11 @@ UPLOAD = "Upload a corpus (queries and qrels optional)"
 UPLOAD_TYPES = ["jsonl", "json", "csv", "tsv", "parquet"]
 RERANKER_LABELS = {NO_RERANKER: "none (first stage only)"}
 OWN_QUERY = "(type your own)"
-OWN_DOC = "(type a document)"
+
 SEARCH, EVALUATE = "retrieval-search", "retrieval-evaluation"  # job kinds
 RET_SEARCH_RESULT = "ret_search_result"  # {"request": (...), "hits": {pipeline: Hits}, "reranked": ...}
 RET_SEARCH_ADOPTED, RET_EVAL_ADOPTED = "ret_search_adopted_job", "ret_eval_adopted_job"
-SCORE_COLUMN = {"score": st.column_config.NumberColumn(format="%.3f")}
+
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
@@ -185,23 +183,6 @@ def reranker_cost_note(name: str, depth: int) -> None:
                    "page, for a time estimate.")
 
 
-def result_frame(data: RetrievalData, indices, scores, relevant: dict[str, int],
-                 before: np.ndarray | None = None) -> pd.DataFrame:
-    rows = []
-    for rank, (i, s) in enumerate(zip(indices, scores), start=1):
-        row = {"rank": rank}
-        if before is not None:
-            was = int(np.flatnonzero(before == i)[0]) + 1 if (before == i).any() else None
-            row["was"] = was
-            row["shift"] = "" if was is None else ("=" if was == rank else (f"▲ {was - rank}" if was > rank else f"▼ {rank - was}"))
-        row.update({"score": float(s), "relevant": "✓" if relevant.get(data.doc_ids[i], 0) > 0 else "",
-                    "id": data.doc_ids[i], "text": data.doc_texts[i][:240]})
-        rows.append(row)
-    frame = pd.DataFrame(rows)
-    return frame if relevant else frame.drop(columns="relevant")
-
-
-# 3. Search ----------------------------------------------------------------------------------------
 def fill_query_from_pick() -> None:
     """Picking one of the set's queries copies it into the Query box and clears the pick: the box is
     the only query, so what is searched is always what the box shows."""
@@ -373,69 +354,6 @@ def evaluate_section(data: RetrievalData, key: str, models: dict[str, object], p
     st.download_button("Results (CSV)", table.to_csv().encode(), "embedlab_retrieval.csv", "text/csv",
                        key="ret_eval_csv")
     drill_down(subset, rankings)
-
-
-def drill_down(data: RetrievalData, rankings: list[P.Ranking]) -> None:
-    """Which queries a pipeline fails, and what it returned instead."""
-    st.markdown("**Per query**", help=glossary.helps("nDCG@10", "MRR", "recall", "MAP", "qrels"))
-    pick = st.selectbox("Pipeline", [r.name for r in rankings], key="ret_drill_stage")
-    ranking = next(r for r in rankings if r.name == pick)
-    per_q = ranking.evaluate(data)
-    per_q.insert(0, "query", [data.queries[data.query_index[q]] for q in per_q.index])
-    worst = per_q.sort_values(["nDCG@10", "MRR@10"]).head(200)
-    failed = int((per_q["Recall@10"] == 0).sum())
-    st.caption(f"{failed:,} of {len(per_q):,} queries have no relevant document in the top 10. Worst first:")
-    st.dataframe(worst.style.format({m: "{:.3f}" for m in DEFAULT_METRICS}), key="ret_drill_table",
-                 column_order=["query", "nDCG@10", "MRR@10", "Recall@10"],
-                 column_config=glossary.column_help({"nDCG@10": "nDCG@10", "MRR@10": "MRR", "Recall@10": "recall"}))
-    qid = st.selectbox("Show what it returned for", worst.index.tolist(),
-                       format_func=lambda q: data.queries[data.query_index[q]][:120], key="ret_drill_q")
-    if qid is None:
-        return
-    row = data.query_index[qid]
-    judged = data.qrels[qid]
-    before = ranking.before.indices[row] if ranking.before is not None else None
-    st.dataframe(result_frame(data, ranking.hits.indices[row][:10], ranking.hits.scores[row][:10], judged,
-                              before=before), hide_index=True, key="ret_drill_hits")
-    for d in [d for d, r in judged.items() if r > 0][:3]:
-        position = np.flatnonzero(ranking.hits.indices[row] == data.doc_index.get(d, -1))
-        where = f"rank {int(position[0]) + 1}" if len(position) else f"not in the top {ranking.hits.indices.shape[1]}"
-        text = data.doc_texts[data.doc_index[d]][:300] if d in data.doc_index else "(not in the corpus)"
-        st.caption(f"Relevant **{d}** ({where}): {text}")
-
-
-# 5. Late interaction -----------------------------------------------------------------------------
-def late_interaction_section(data: RetrievalData, models: dict[str, object]) -> None:
-    encoders = [n for n, m in models.items() if hasattr(getattr(m, "inner", m), "hidden_states")
-                and getattr(m, "spec", None) is not None and m.spec.kind == "encoder"] or ["minilm"]
-    l1, l2 = st.columns([1, 3])
-    li_model = l1.selectbox("Encoder", encoders, key="ret_li_model")
-    li_query = l2.text_input("Query to explain", key=state.RET_LI_QUERY, placeholder="Uses the search query if empty")
-    last = st.session_state.get(state.RET_LAST_SEARCH)
-    candidates = list(dict.fromkeys(int(i) for idx in (last["hits"].values() if last else []) for i in idx[:5]))
-    doc_texts = data.doc_texts
-    li_doc_pick = st.selectbox("Document", [OWN_DOC, *[data.doc_ids[i] for i in candidates]], key="ret_li_doc_pick",
-                               format_func=lambda d: d if d == OWN_DOC else f"{d}: {doc_texts[data.doc_index[d]][:100]}")
-    li_doc = (st.text_area("Document text", key=state.RET_LI_DOC, height=100) if li_doc_pick == OWN_DOC
-              else doc_texts[data.doc_index[li_doc_pick]])
-    q_text = (li_query or (last or {}).get("query", "")).strip()
-    if not q_text or not li_doc.strip():
-        st.info("Run a search (or type a query) and pick or type a document to see how MaxSim scores it.")
-        return
-    try:
-        maxsim = MaxSimReranker(get_model(li_model))
-    except (EmbedlabError, ValueError) as exc:
-        st.error(str(exc))
-        return
-    q_tokens, d_tokens, sims = maxsim.explain(q_text, li_doc)
-    best = sims.max(axis=1)
-    st.markdown(f"MaxSim score **{best.mean():.3f}** = mean over the {len(q_tokens)} query tokens of each one's best "
-                f"cosine among the {len(d_tokens)} document tokens (special tokens left out; document cut at "
-                f"{maxsim.model.max_seq_length} tokens).", help=glossary.helps("reranker: maxsim"))
-    st.plotly_chart(charts.token_heatmap(q_tokens, d_tokens, sims), key="ret_li_heatmap")
-    st.dataframe(pd.DataFrame({"query token": q_tokens, "best document token": [d_tokens[j] for j in sims.argmax(1)],
-                               "cosine": best}).style.format({"cosine": "{:.3f}"}), hide_index=True,
-                 key="ret_li_table")
 
 
 st.title("Retrieval lab")

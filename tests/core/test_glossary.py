@@ -17,7 +17,9 @@ from embedlab.pooling import POOLING_MODES
 from embedlab.retrieval.rerank import RERANKER_KINDS
 from ui import glossary
 
-PAGES = sorted((Path(__file__).resolve().parents[2] / "pages").glob("*.py"))
+ROOT = Path(__file__).resolve().parents[2]
+# Page scripts and the view modules their sections live in.
+PAGES = sorted([*(ROOT / "pages").glob("*.py"), *(ROOT / "ui").glob("*_tabs.py"), ROOT / "ui" / "finetune_results.py"])
 
 
 def used_terms(source: str) -> set[str]:
