@@ -314,6 +314,7 @@ def run_section(job: FinetuneJob) -> None:
 
     @st.fragment(run_every=1.0)
     def live_fragment() -> None:
+        state.keep_in_fragment()  # it may tick after the user left the page: keep every page's settings
         live(job)
         if not job.running:
             st.rerun()  # the whole page: show the results

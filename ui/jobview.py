@@ -8,7 +8,7 @@ import streamlit as st
 
 from embedlab.durations import format_seconds
 from embedlab.jobs import Job, JobSnapshot
-from ui import jobs
+from ui import jobs, state
 
 
 def status_line(snap: JobSnapshot) -> str:
@@ -31,6 +31,7 @@ def panel(kind: str) -> Job | None:
 
 @st.fragment(run_every=1.0)
 def _live(kind: str) -> None:
+    state.keep_in_fragment()  # this fragment may tick after the user left the page: keep every page's settings
     job = jobs.latest(kind)
     snap = job.snapshot()
     if not snap.running:  # it just ended: redraw the whole page once, so its result appears

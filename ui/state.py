@@ -201,11 +201,29 @@ def init() -> None:
     for key, value in DEFAULTS.items():
         if key not in session:  # a fresh copy: one session's measurements are not another's
             session[key] = copy.deepcopy(value)
+    keep()
+
+
+def keep() -> None:
+    """Re-assign every kept widget value (defaults for those not set yet). Called by ``init`` at the start of
+    each run, and by every fragment at the start of its own reruns: a fragment that ticks on after the user
+    switched pages runs without the page, and Streamlit then drops what was not set in that run."""
+    session = st.session_state
     for key, value in WIDGET_DEFAULTS.items():
         session[key] = session[key] if key in session else (list(value) if isinstance(value, list) else value)
     for key in [*KEPT_WIDGETS, *(k for k in list(session) if isinstance(k, str) and k.startswith(KEPT_PREFIXES))]:
         if key in session:
             session[key] = session[key]
+
+
+def keep_in_fragment() -> None:
+    """``keep()`` when this is a fragment's own rerun (the page's widgets are not drawn in it); nothing
+    when the fragment is drawn as part of the whole page (its widgets already hold their values)."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    if ctx is not None and ctx.fragment_ids_this_run:
+        keep()
 
 
 def choice_index(key: str, options: list, default: int = 0) -> int | None:

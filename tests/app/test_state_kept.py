@@ -19,6 +19,8 @@ VALUE_WIDGETS = ("selectbox", "multiselect", "radio", "text_input", "text_area",
 # value is still checked, they are only not changed here.
 NOT_CHANGED = {"ft_model", "models_measure_name", "models_distill_parent", "ret_li_model", "exp_source",
                "ret_source", "ft_source", "sim_source", "sim_models", "exp_models", "ret_models", "bench_models"}
+# Kept on purpose for this page only: a deletion's "I am sure" must be ticked again after a page switch.
+NOT_KEPT = {"ft_delete_sure"}
 
 
 def widgets(at: AppTest) -> dict:
@@ -101,4 +103,5 @@ def test_every_page_keeps_every_value_through_a_background_job_and_page_switches
     job.wait(30)
     for path in pages:
         at.switch_page(path).run()
-        assert values(at) == set_values[path], path
+        kept = {k: v for k, v in values(at).items() if k not in NOT_KEPT}
+        assert kept == {k: v for k, v in set_values[path].items() if k not in NOT_KEPT}, path
