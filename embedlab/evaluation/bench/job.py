@@ -3,7 +3,7 @@ equal part of the progress bar, a stop honoured at the next progress report."""
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Callable, Collection, Mapping, Sequence
 
 from embedlab.evaluation.bench.runner import BenchProgress, run_bench
 from embedlab.evaluation.bench.task import Task
@@ -12,8 +12,11 @@ from embedlab.jobs import Job, JobContext
 KIND = "benchmark"
 
 
-def bench_job(models: Sequence[str], tasks: Sequence[Task], *, settings: dict | None = None) -> Job:
-    """A not-yet-started job whose result is the ``Leaderboard`` of ``models`` on ``tasks``."""
+def bench_job(models: Sequence[str], tasks: Sequence[Task], *, settings: dict | None = None,
+              loader: Callable[[str], Any] | None = None,
+              model_tasks: Mapping[str, Collection[str]] | None = None) -> Job:
+    """A not-yet-started job whose result is the ``Leaderboard`` of ``models`` on ``tasks``
+    (``loader`` and ``model_tasks`` as ``run_bench`` takes them)."""
     models, tasks = list(models), list(tasks)
 
     def task(ctx: JobContext):
@@ -26,7 +29,7 @@ def bench_job(models: Sequence[str], tasks: Sequence[Task], *, settings: dict | 
                             f"{progress.model} on {progress.task} ({progress.cell}/{progress.cells})")
             ctx.progress(progress.done, progress.total)
 
-        return run_bench(models, tasks, progress=report)
+        return run_bench(models, tasks, progress=report, loader=loader, model_tasks=model_tasks)
 
     return Job(KIND, f"Benchmark ({len(models)} model{'s' * (len(models) != 1)} × {len(tasks)} "
                      f"task{'s' * (len(tasks) != 1)})", task, settings=settings or {})
