@@ -10,7 +10,9 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from embedlab.embedder import is_precomputed
 from embedlab.errors import EmbedlabError
+from embedlab.retrieval.pipeline import without_models
 from embedlab.tables import read_table
 from embedlab.vectors import (
     UPLOAD_TYPES,
@@ -123,3 +125,46 @@ def own_vectors(keys: VectorKeys, *, texts: Sequence[str], ids: Sequence[str] | 
     if model is not None:
         st.caption(f"**{model.name}**: {uploaded.describe()}.")
     return model
+
+
+def retrieval_vectors(doc_keys: VectorKeys, query_keys: VectorKeys, data) -> PrecomputedEmbedder | None:
+    """Uploaded document vectors (aligned with the corpus) and query vectors (aligned with the set's
+    queries) as one dense model, named after the document file. A query is searched with its own
+    uploaded vector, so without query vectors the model cannot search: said, not failed."""
+    with st.expander("Your own vectors (optional)", expanded=bool(st.session_state.get(doc_keys.file))):
+        docs_file = kept_upload(doc_keys, "Document vectors", help=FORMATS_HELP.format(row="document of the corpus"))
+        queries_file = kept_upload(query_keys, "Query vectors", help=FORMATS_HELP.format(row="query of the set")
+                                   + " Searching needs them: a query is searched with its own uploaded vector.")
+        if docs_file is None:
+            return None
+        docs = read_upload(doc_keys, docs_file, by_id=True)
+        doc_matrix = aligned(docs, ids=data.doc_ids, what="corpus") if docs is not None else None
+        if doc_matrix is None:
+            return None
+        name = model_name(docs_file[0])
+        if queries_file is None or not data.queries:
+            st.info(f"**{name}** cannot search yet: a query is searched with its own vector, so it needs query "
+                    "vectors made by the same model, one per query of the set "
+                    + ("(upload them above)." if data.queries else "(upload queries with the corpus, then their "
+                                                                     "vectors)."))
+            return None
+        queries = read_upload(query_keys, queries_file, by_id=True)
+        query_matrix = aligned(queries, ids=data.query_ids, what="queries") if queries is not None else None
+        if query_matrix is None:
+            return None
+        model = served(name, data.doc_texts, doc_matrix, query_texts=data.queries, query_vectors=query_matrix)
+        if model is not None:
+            st.caption(f"**{name}**: documents {docs.describe()}; queries {queries.describe()}. It searches only "
+                       "with the set's queries (a typed query has no vector).")
+        return model
+
+
+def searchable(models: dict[str, object], plan, query: str):
+    """The models and plan that can search ``query``: uploaded vectors only can for a query with an
+    uploaded vector (one of the set's); the others are left out of this search, with the reason."""
+    lacking = [n for n, m in models.items() if is_precomputed(m) and m.missing([query], role="query")]
+    if not lacking:
+        return models, plan
+    st.info(f"**{', '.join(lacking)}** cannot search for this query: uploaded vectors have no vector for a typed "
+            "query (it would need the model that made them). Pick one of the set's queries to search with them.")
+    return {n: m for n, m in models.items() if n not in lacking}, without_models(plan, lacking)

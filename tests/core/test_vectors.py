@@ -3,6 +3,7 @@ id, the PrecomputedEmbedder, and that estimates, the benchmark and retrieval tak
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 
@@ -236,3 +237,15 @@ def test_retrieval_with_uploaded_doc_and_query_vectors_scores_as_any_model():
     table = P.summary_table(rankings, data)
     assert table.loc["vectors:docs.npy", "nDCG@10"] == 1.0
     assert table.loc["vectors:docs.npy"].drop("seconds").equals(table.loc["table"].drop("seconds"))
+
+
+def test_a_plan_without_the_models_that_cannot_search_a_query():
+    from embedlab.retrieval import pipeline as P
+
+    plan = P.RetrievalPlan(models=("minilm", "vectors:v"), bm25=True, hybrid=True, rerankers=("maxsim:minilm",),
+                           rerank_of=("minilm",))
+    kept = P.without_models(plan, ["vectors:v"])
+    assert kept.models == ("minilm",) and kept.rerankers == ("maxsim:minilm",) and kept.rerank_of == ("minilm",)
+    unranked = P.without_models(dataclasses.replace(plan, rerank_of=("vectors:v",)), ["vectors:v"])
+    assert unranked.rerankers == () and unranked.rerank_of is None and unranked.bm25
+    assert P.without_models(P.RetrievalPlan(models=("vectors:v",)), ["vectors:v"]) is None
