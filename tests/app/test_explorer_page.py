@@ -102,7 +102,7 @@ def test_map_labels_cluster_rows_and_a_clicked_points_neighbours():
     upload(at, "topics.csv", topic_corpus().to_csv(index=False).encode())
     at.multiselect(key="exp_models").set_value(["minilm", "wordllama"])
     at.number_input(key="exp_mcs").set_value(8)
-    at.button(key="exp_run").click().run()
+    run_job(at, "exp_run")
     clusters = keyed(at, "exp_clusters_wordllama")
     fig = figure(at, "exp_map_wordllama")
     # Each cluster's number and first keywords, written on the map; noise (if any) gets no label.
