@@ -182,6 +182,12 @@ def _cell_vector(value, row: int, column: str, name: str) -> np.ndarray:
     if isinstance(value, (int, float, np.number)) or not isinstance(value, (list, tuple, np.ndarray)):
         raise DataError(f"{where} holds a single {type(value).__name__}, not a list of numbers: pick the column "
                         "that holds the vectors.")
+    try:  # the usual case at C speed: a flat list or array of numbers
+        array = np.asarray(value)
+        if array.ndim == 1 and array.dtype.kind in "iuf":
+            return array.astype(np.float64, copy=False)
+    except (ValueError, TypeError):  # nested lists of different lengths: found below
+        pass
     items = list(value)
     bad = next((x for x in items if isinstance(x, (bool, np.bool_)) or not isinstance(x, (int, float, np.number))), None)
     if bad is not None:

@@ -293,6 +293,10 @@ def test_own_vectors_by_id_and_kept_for_a_reloaded_tab():
     at.selectbox(key="exp_vec_id_col").set_value("doc_id").run()
     assert not at.error
     assert any("30 vectors of 16 dimensions, matched by the ids in 'doc_id'" in c.value for c in at.caption)
+    at.switch_page("pages/models.py").run()
+    at.switch_page("pages/explorer.py").run()  # the file and its column choices survive a page switch
+    assert at.selectbox(key="exp_vec_id_col").value == "doc_id"
+    assert any("Using **mine.parquet**, uploaded earlier" in c.value for c in at.caption)
     at.selectbox(key="exp_method").set_value("pca")
     run_job(at, "exp_run")
     assert not at.exception and not at.error
