@@ -97,14 +97,13 @@ def add_task_form(table: pd.DataFrame, kind: str, *, default_name: str) -> None:
     columns = {}
     for i, role in enumerate(bench.TABLE_KINDS[kind]):  # keys bench_c1..c3 follow the kind's column order
         title = "Label column (0/1)" if (kind, role) == ("pair-classification", "label") else COLUMN_TITLES[role]
-        if st.session_state.get(f"bench_c{i + 1}") not in cols:  # kept from another file or kind: guess again
-            st.session_state.pop(f"bench_c{i + 1}", None)
-        columns[role] = st.selectbox(title, cols, index=state.first_value(f"bench_c{i + 1}", cols.index(role) if role in cols else 0),
+        guess = cols.index(role) if role in cols else 0
+        columns[role] = st.selectbox(title, cols, index=state.choice_index(f"bench_c{i + 1}", cols, guess),
                                      key=f"bench_c{i + 1}")
     options = {}
     if kind == "dedup":
-        options["threshold"] = c[1].slider("Cosine threshold", 0.5, 1.0, state.first_value("bench_threshold", 0.9), 0.01,
-                                                key="bench_threshold")
+        options["threshold"] = c[1].slider("Cosine threshold", 0.5, 1.0, state.first_value("bench_threshold", 0.9),
+                                           0.01, key="bench_threshold")
     try:
         if "text" in columns:  # numbers or short codes picked as the text: say so, name the text columns
             refuse_non_text(table, columns["text"])

@@ -155,7 +155,8 @@ def add_section() -> None:
         kind = b1.selectbox("Kind", [AUTO, *CUSTOM_KINDS], key="models_add_kind")
         pooling = b2.selectbox("Pooling", [FROM_CONFIG, *POOLING_MODES], key="models_add_pooling",
                                help=glossary.pooling_help())
-        max_len = b3.number_input("Max tokens", min_value=8, max_value=8192, value=state.first_value("models_add_maxlen", 256),
+        max_len = b3.number_input("Max tokens", min_value=8, max_value=8192,
+                                   value=state.first_value("models_add_maxlen", 256),
                                    step=8, key="models_add_maxlen")
         eos = st.selectbox("Append EOS token (decoders: gives last-token pooling a summary position)",
                            [FROM_CONFIG, "yes", "no"], key="models_add_eos")
@@ -208,7 +209,8 @@ def distill_section(specs: dict[str, ModelSpec]) -> None:
         c1, c2, c3 = st.columns([2, 2, 1])
         parent = c1.selectbox("Encoder to distil", encoders, key="models_distill_parent")
         new_name = c2.text_input("Name for the static model", key="models_distill_name")
-        dims = c3.number_input("Dimensions", min_value=MIN_DIMS, max_value=4096, value=state.first_value("models_distill_dims", DEFAULT_DIMS), step=8,
+        dims = c3.number_input("Dimensions", min_value=MIN_DIMS, max_value=4096, step=8,
+                               value=state.first_value("models_distill_dims", DEFAULT_DIMS),
                                key="models_distill_dims")
         go = st.form_submit_button("Distil")
     if go:

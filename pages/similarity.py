@@ -29,6 +29,8 @@ VARIANTS = ["minilm@cls", "smollm2@mean", "smollm2@weighted-mean", "mpnet@cls"]
 SIMILARITY = "similarity"  # the job kind
 SIM_RESULT = "sim_result"  # {"key": (texts, sample, models), "texts": {model: vectors}, "sample": {...}}
 SIM_ADOPTED = "sim_adopted_job"
+SIM_AUTO = "sim_auto_started"  # the views this session started without a click
+LIGHT_SECONDS, LIGHT_TEXTS = 20.0, 400
 GEOMETRY_COLUMNS = {"mean_cosine": "mean cosine (random pairs)", "top_pc_share": "variance on top PC",
                     "norm_mean": "mean norm", "norm_cv": "norm spread (std/mean)", "n": "texts"}
 
@@ -84,8 +86,9 @@ def models_section() -> tuple[dict, bool, str]:
 
 def embed_section(models: dict, texts: list[str], geometry_source: str) -> tuple[dict, dict]:
     """3. Raw (unnormalised) vectors of the texts and of the geometry sample; norms feed the geometry panel.
-    When every vector is in the disk cache they are read at once; otherwise the embedding waits for the
-    Compute button and runs in the background, its cost said first."""
+    When every vector is in the disk cache they are read at once. Otherwise the embedding runs in the
+    background: by itself when it is light (``is_light``, e.g. the default view on a cold cache), after
+    the Compute button, its cost said first, when it is not."""
     sample = texts
     if geometry_source == REFERENCE:
         sample = bundled.bbc_news()["title"].sample(n=GEOMETRY_SAMPLE, random_state=0).tolist()
@@ -102,13 +105,28 @@ def embed_section(models: dict, texts: list[str], geometry_source: str) -> tuple
     if kept and kept["key"] == key:
         return kept["texts"], kept["sample"]
     running = job is not None and job.running
+    seconds = sum(e.seconds or 0.0 for e in estimates.values())
+    started_here = st.session_state.setdefault(SIM_AUTO, [])
+    if not running and is_light(estimates.values()) and key not in started_here:
+        started_here.append(key)  # once: a failed or stopped light run waits for the button after that
+        start_embedding(models, texts, sample, key, seconds)
+        running = True
     jobview.cost_lines([e.describe() for e in estimates.values()], SIMILARITY)
     if st.button("Compute", type="primary", key="sim_compute", disabled=running,
                  help="Embeds the texts and the geometry sample in the background; later views of the same "
                       "texts come from the cache at once."):
-        start_embedding(models, texts, sample, key, sum(e.seconds or 0.0 for e in estimates.values()))
+        start_embedding(models, texts, sample, key, seconds)
     jobview.panel(SIMILARITY)
     st.stop()
+
+
+def is_light(estimates) -> bool:
+    """Cheap enough to start without asking: at most ``LIGHT_SECONDS`` at the speeds measured here, and
+    for a model never measured here, at most ``LIGHT_TEXTS`` texts to embed."""
+    estimates = list(estimates)
+    known = sum(e.seconds for e in estimates if e.seconds is not None)
+    unmeasured = sum(e.to_encode for e in estimates if e.seconds is None)
+    return known <= LIGHT_SECONDS and unmeasured <= LIGHT_TEXTS
 
 
 def embed_all(models: dict, texts: list[str], sample: list[str], ctx: JobContext | None = None) -> tuple[dict, dict]:
@@ -173,8 +191,8 @@ def agreement_section(matrices: dict[str, np.ndarray], texts: list[str]) -> None
                 help=glossary.helps("Spearman"))
     st.dataframe(agreement.style.format(precision=3), key="sim_agree")
     c1, c2 = st.columns(2)
-    first = c1.selectbox("Difference: model A", names_list, index=state.first_value("sim_diff_a", 0), key="sim_diff_a")
-    second = c2.selectbox("minus model B", names_list, index=state.first_value("sim_diff_b", 1), key="sim_diff_b")
+    first = c1.selectbox("Difference: model A", names_list, index=state.choice_index("sim_diff_a", names_list, 0), key="sim_diff_a")
+    second = c2.selectbox("minus model B", names_list, index=state.choice_index("sim_diff_b", names_list, 1), key="sim_diff_b")
     if first != second:
         st.plotly_chart(charts.difference(matrices[first], matrices[second], texts, first, second), key="sim_diff")
 

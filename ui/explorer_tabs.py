@@ -28,8 +28,8 @@ def compare_tab(maps: dict[str, ModelMap], docs: Documents, rows: np.ndarray) ->
     their neighbourhoods agree."""
     names_list = list(maps)
     c1, c2, c3, c4 = st.columns([2, 2, 2, 3])
-    a = c1.selectbox("Model A", names_list, index=state.first_value("exp_cmp_a", 0), key="exp_cmp_a")
-    b = c2.selectbox("Model B", names_list, index=state.first_value("exp_cmp_b", 1), key="exp_cmp_b")
+    a = c1.selectbox("Model A", names_list, index=state.choice_index("exp_cmp_a", names_list, 0), key="exp_cmp_a")
+    b = c2.selectbox("Model B", names_list, index=state.choice_index("exp_cmp_b", names_list, 1), key="exp_cmp_b")
     k = c3.slider("Neighbours (k)", 5, 50, state.first_value("exp_cmp_k", 10), key="exp_cmp_k",
                   help=glossary.helps("kNN Jaccard"))
     colour = c4.radio("Colour the maps by", ["matched cluster", "neighbourhood agreement"], key=state.EXP_CMP_COLOUR,

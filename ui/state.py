@@ -8,6 +8,7 @@ page switches. Widgets with such a key must not pass their own default (value=/i
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 import streamlit as st
@@ -238,12 +239,23 @@ def init() -> None:
     session = st.session_state
     restore_from_jobs()
     for key, value in DEFAULTS.items():
-        session.setdefault(key, value)
+        if key not in session:  # a fresh copy: one session's measurements are not another's
+            session[key] = copy.deepcopy(value)
     for key, value in WIDGET_DEFAULTS.items():
         session[key] = session[key] if key in session else (list(value) if isinstance(value, list) else value)
     for key in [*KEPT_WIDGETS, *(k for k in list(session) if isinstance(k, str) and k.startswith(KEPT_PREFIXES))]:
         if key in session:
             session[key] = session[key]
+
+
+def choice_index(key: str, options: list, default: int = 0) -> int | None:
+    """The ``index=`` for a kept selectbox whose options change (columns, models run): None while the
+    session's value is still an option (it is shown), else ``default`` after forgetting the stale value."""
+    session = st.session_state
+    if key in session and session[key] in options:
+        return None
+    session.pop(key, None)
+    return default
 
 
 def first_value(key: str, value):
