@@ -35,6 +35,12 @@ class Embedder(Protocol):
         ...
 
 
+def is_precomputed(model) -> bool:
+    """True for vectors made elsewhere and uploaded (``embedlab.vectors.PrecomputedEmbedder``): nothing
+    encodes, so there is no speed to measure or remember and no cache to fill."""
+    return bool(getattr(model, "precomputed", False))
+
+
 def l2_normalize(vectors: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     return (vectors / np.maximum(norms, 1e-12)).astype(np.float32, copy=False)

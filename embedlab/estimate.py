@@ -20,6 +20,7 @@ from typing import Sequence
 import numpy as np
 
 from embedlab.durations import format_seconds
+from embedlab.embedder import is_precomputed
 from embedlab.paths import atomic_write_json, data_home
 
 log = logging.getLogger(__name__)
@@ -44,8 +45,13 @@ class Estimate:
     to_encode: int  # distinct texts not in the cache
     seconds: float | None  # None: the speed of this model was never measured here
     rate: Rate | None
+    uploaded: bool = False  # the model's vectors were uploaded (embedder.is_precomputed): nothing encodes
 
     def describe(self, noun: str = "texts") -> str:
+        if self.uploaded:
+            if self.to_encode:
+                return f"{self.model}: {self.to_encode:,} of the {self.texts:,} {noun} have no uploaded vector"
+            return f"{self.model}: all {self.texts:,} {noun} already embedded (uploaded vectors)"
         if self.to_encode == 0:
             return f"{self.model}: all {self.texts:,} {noun} already embedded (from the cache)"
         cached = self.texts - self.to_encode
@@ -77,6 +83,10 @@ def _key(model, role: str = "document") -> str:
 
 
 def remembered_rate(model, *, role: str = "document") -> Rate | None:
+    """The speed remembered for ``model``; None when never measured, or when the model has no
+    ``cache_key`` to remember it by (uploaded vectors, a bare test fake)."""
+    if not callable(getattr(model, "cache_key", None)):
+        return None
     entry = _read_rates().get(_key(model, role))
     try:
         return Rate(float(entry["tokens_per_s"]), str(entry["measured"]), str(entry["source"])) if entry else None
@@ -134,21 +144,34 @@ def mean_tokens(model, texts: Sequence[str], *, role: str = "document", sample: 
     return float(np.minimum(lengths, cap).mean() if cap else lengths.mean())
 
 
-def estimate_encode(model, texts: Sequence[str], *, role: str = "document") -> Estimate:
-    """What encoding ``texts`` with ``model`` will cost: texts not cached, and seconds at the remembered speed."""
-    missing = model.missing(texts, role=role) if hasattr(model, "missing") else list(dict.fromkeys(texts))
-    rate = remembered_rate(model, role=role)
-    seconds = None
-    if not missing:
-        seconds = 0.0
-    elif rate is not None:
-        seconds = len(missing) * mean_tokens(model, missing, role=role) / rate.tokens_per_s
-    return Estimate(model.name, len(texts), len(missing), seconds, rate)
+def estimate_encode(model, texts: Sequence[str], *, role: str = "document",
+                    queries: Sequence[str] = ()) -> Estimate:
+    """What encoding ``texts`` (with ``role``) and ``queries`` (with the query role, as retrieval encodes
+    them) will cost with ``model``: the texts not cached, and seconds at the remembered speed."""
+    parts = [(part_role, _missing(model, part, part_role)) for part, part_role in ((texts, role), (queries, "query"))]
+    seconds: float | None = 0.0
+    rate = None
+    for part_role, missing in parts:
+        if not missing:
+            continue
+        rate = remembered_rate(model, role=part_role)
+        if rate is None or seconds is None:
+            seconds = None
+            continue
+        seconds += len(missing) * mean_tokens(model, missing, role=part_role) / rate.tokens_per_s
+    return Estimate(model.name, len(texts) + len(queries), sum(len(m) for _, m in parts), seconds, rate,
+                    uploaded=is_precomputed(model))
+
+
+def _missing(model, texts: Sequence[str], role: str) -> list[str]:
+    return model.missing(texts, role=role) if hasattr(model, "missing") else list(dict.fromkeys(texts))
 
 
 def learn_from_run(model, texts: Sequence[str], seconds: float, *, source: str, role: str = "document") -> Rate | None:
     """After an encode of ``texts`` that took ``seconds``: remember the speed, counting only what was
     really encoded (``last_stats`` of a cached model; every text otherwise)."""
+    if is_precomputed(model) or not callable(getattr(model, "cache_key", None)):
+        return None  # nothing was encoded, or nothing to remember the speed by
     stats = getattr(model, "last_stats", None)
     encoded = stats.encoded if stats is not None else len(texts)
     if encoded == 0:

@@ -22,8 +22,10 @@ from embedlab.evaluation.bench.history import (
 from embedlab.evaluation.bench.job import KIND, bench_job
 from embedlab.jobs import Job
 from embedlab.tables import read_table
+from embedlab.vectors import NAME_PREFIX, PrecomputedEmbedder
 from ui import charts, glossary, jobs, jobview, shell, state
 from ui.models import model_choices
+from ui.vectors import own_vectors
 
 shell.require_router()
 
@@ -36,6 +38,7 @@ KIND_TITLES = {
     "dedup": "Near-duplicates (text)",
 }
 KINDS = {KIND_TITLES[kind]: kind for kind in bench.TABLE_KINDS}
+ONE_TEXT_KINDS = ("clustering", "classification", "dedup")  # a vector per row; the pair kinds have two texts
 COLUMN_TITLES = {"sentence1": "First text column", "sentence2": "Second text column", "score": "Score column",
                  "text": "Text column", "label": "Label column"}
 
@@ -69,6 +72,7 @@ def tasks_section() -> tuple[list[str], list[bench.Task]]:
         st.write("Your tasks: " + ", ".join(f"**{t.name}** ({t.kind})" for t in custom_tasks))
         if st.button("Remove your tasks", key="bench_clear"):
             st.session_state["bench_custom"] = []
+            st.session_state[state.BENCH_OWN_VECTORS] = {}
             st.rerun()
     return task_names, custom_tasks
 
@@ -110,12 +114,37 @@ def add_task_form(table: pd.DataFrame, kind: str, *, default_name: str) -> None:
     if built.report:
         st.warning(built.report)
     st.caption(built.task.description)
+    own = task_vectors(kind, built, len(table))
     if st.button("Add this task", key="bench_add"):
         custom = [t for t in st.session_state.get("bench_custom", []) if t.name != built.task.name]
         st.session_state["bench_custom"] = [*custom, built.task]
+        keep_vectors(built.task.name, own)
         if kind == "dedup":  # kept to show which texts the models disagree on
             st.session_state.setdefault("bench_texts", {})[built.task.name] = built.texts
         st.rerun()
+
+
+def task_vectors(kind: str, built: bench.TableTask, table_rows: int) -> PrecomputedEmbedder | None:
+    """Optional vectors for the table's rows: one more model in the leaderboard, on this task only."""
+    st.caption("Bundled tasks cannot use uploaded vectors (their texts are embedlab's own): vectors added with a "
+               "task are scored on that task only, and their other columns stay empty.")
+    if kind not in ONE_TEXT_KINDS:
+        st.caption("Uploaded vectors work with the one-text kinds (clustering, classification, near-duplicates): a "
+                   "pair task would need two vectors per row.")
+        return None
+    return own_vectors(state.BENCH_VECTORS, texts=built.texts, rows=built.rows, table_rows=table_rows, what="table",
+                       label="Vectors for this table's rows (optional)")
+
+
+def keep_vectors(task_name: str, own: PrecomputedEmbedder | None) -> None:
+    """Keep ``own`` as the vectors of ``task_name`` (or forget the task's earlier ones); a name another
+    task's vectors already have gets the task's name added."""
+    kept = {t: m for t, m in st.session_state.get(state.BENCH_OWN_VECTORS, {}).items() if t != task_name}
+    if own is not None:
+        if own.name in {m.name for m in kept.values()}:
+            own.name = f"{own.name} ({task_name})"
+        kept[task_name] = own
+    st.session_state[state.BENCH_OWN_VECTORS] = kept
 
 
 # 2. Models ----------------------------------------------------------------------------------------
@@ -126,16 +155,22 @@ def models_section(task_names: list[str], custom_tasks: list[bench.Task]) -> Job
     models = st.multiselect("Models (NAME@POOLING for a pooling variant)", options, key=state.BENCH_MODELS,
                             accept_new_options=True)
     has_tasks = bool(task_names or custom_tasks)
+    own = {t.name: st.session_state[state.BENCH_OWN_VECTORS][t.name] for t in custom_tasks
+           if t.name in st.session_state.get(state.BENCH_OWN_VECTORS, {})}
+    if own:
+        st.caption("Your vectors, each on its own task: " + ", ".join(f"**{m.name}** ({t})" for t, m in own.items()))
     st.caption("First runs embed the BBC articles once per model (minutes for mpnet, about 40 min for smollm2 on "
                "two cores); the embedding and results caches make every later run quick.")
     job = jobs.latest(KIND)
     busy = job is not None and job.running
     jobview.cost_lines([], KIND)
-    if st.button("Run benchmark", type="primary", key="bench_run", disabled=busy or not models or not has_tasks,
+    if st.button("Run benchmark", type="primary", key="bench_run", disabled=busy or not (models or own) or not has_tasks,
                  help="Runs in the background: you can switch pages and come back."):
         tasks = [*[bench.bundled_task(n) for n in task_names], *custom_tasks]  # built only when they run
         try:
-            jobs.submit(bench_job(list(models), tasks, settings={"widgets": state.snapshot(state.BENCH_KEYS)}))
+            jobs.submit(bench_job(list(models), tasks, settings={"widgets": state.snapshot(state.BENCH_KEYS)},
+                                  ready={m.name: m for m in own.values()},
+                                  model_tasks={m.name: [t] for t, m in own.items()}))
         except RuntimeError as exc:
             st.error(str(exc))
     if not has_tasks:
@@ -154,6 +189,11 @@ def leaderboard_section(job: Job) -> None:
                "costs on this machine (hover a column's name for how it was measured) and whether it is on the "
                "Pareto front of average against texts/s.")
     leaderboard_table(board)
+    uploaded = [m for m in board.table.index if m.startswith(NAME_PREFIX)]
+    if uploaded:
+        st.caption(f"{', '.join(uploaded)}: uploaded vectors, scored on the task they came with only. Nothing is "
+                   "encoded here, so they have no speed, memory or size (— in those columns) and no place on the "
+                   "Pareto front.")
     for model, problems in board.errors.items():
         for where, message in problems.items():
             st.error(f"**{model}** — {where}: {message}")

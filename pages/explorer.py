@@ -20,9 +20,11 @@ from embedlab.explorer.projection import METHODS, UMAP_METRICS
 from embedlab.explorer.topics import cluster_centres
 from embedlab.jobs import Job, JobContext, Stopped
 from embedlab.tables import Documents, read_table, table_documents
+from embedlab.vectors import PrecomputedEmbedder
 from ui import charts, glossary, jobs, jobview, shell, state
 from ui.models import load_many, model_choices
 from ui.explorer_tabs import cluster_keywords, compare_tab, export_tab
+from ui.vectors import own_vectors
 
 shell.require_router()
 
@@ -105,10 +107,15 @@ def column_choices(table: pd.DataFrame) -> tuple[str, str | None, str | None]:
     return text_col, None if label_col == NONE else label_col, None if id_col == NONE else id_col
 
 
-def settings_section(n_docs: int) -> tuple[list[str], dict]:
-    """2. The models, and the map and clustering settings as ``explore_config`` keywords."""
+def settings_section(docs: Documents) -> tuple[list[str], PrecomputedEmbedder | None, dict]:
+    """2. The models, the user's own vectors (an extra model), and the map and clustering settings as
+    ``explore_config`` keywords."""
+    n_docs = len(docs.texts)
     names = st.multiselect("Models (1 to 3)", list(dict.fromkeys([*model_choices(), *st.session_state[state.EXP_MODELS]])),
                            key=state.EXP_MODELS, max_selections=3, accept_new_options=True)
+    column = docs.column
+    own = own_vectors(state.EXP_VECTORS, texts=docs.texts, ids=docs.ids, rows=column.rows,
+                      table_rows=len(column.rows) + len(column.skipped_empty) + len(column.skipped_non_text))
     with st.expander("Map and clustering settings"):
         s1, s2, s3, s4 = st.columns(4)
         method = s1.selectbox("Map", METHODS, key=state.EXP_METHOD, help=glossary.helps("UMAP", "PCA"))
@@ -125,13 +132,13 @@ def settings_section(n_docs: int) -> tuple[list[str], dict]:
                                       help=glossary.helps("min_samples"))
         space = h3.selectbox("Cluster on", SPACES, key=state.EXP_SPACE, format_func=SPACE_LABELS.get,
                              help=glossary.helps("cluster space"))
-    return names, {"map_method": method, "n_neighbors": neighbors, "min_dist": min_dist, "metric": metric,
+    return names, own, {"map_method": method, "n_neighbors": neighbors, "min_dist": min_dist, "metric": metric,
                    "min_cluster_size": int(min_cluster), "min_samples": int(min_samples), "space": space}
 
 
-def run_section(docs: Documents, names: list[str], settings: dict) -> None:
-    """The Run button and the run: each chosen model through the pipeline in a background job that
-    keeps going (and keeps its result) while the user is on other pages."""
+def run_section(docs: Documents, names: list[str], settings: dict, own: PrecomputedEmbedder | None = None) -> None:
+    """The Run button and the run: each chosen model (and the user's own vectors) through the pipeline
+    in a background job that keeps going (and keeps its result) while the user is on other pages."""
     job = jobs.latest(EXPLORE)
     running = job is not None and job.running
     try:
@@ -140,6 +147,8 @@ def run_section(docs: Documents, names: list[str], settings: dict) -> None:
         st.error(str(exc))
         st.stop()
     models, errors = load_many(names) if names and not running else ({}, {})
+    if own is not None and not running:
+        models[own.name] = own
     for name, message in errors.items():
         st.error(f"**{name}** could not be used: {message}")
     if models:
@@ -341,8 +350,8 @@ st.caption("What is in this corpus, and which embedder organises it best? Embed 
            "HDBSCAN clusters → c-TF-IDF keywords, for up to three models side by side.",
            help=glossary.helps("UMAP", "PCA", "HDBSCAN", "c-TF-IDF"))
 documents = corpus_section()
-chosen, settings = settings_section(len(documents.texts))
-run_section(documents, chosen, settings)
+chosen, own_model, settings = settings_section(documents)
+run_section(documents, chosen, settings, own_model)
 model_maps = saved_maps(documents)
 rows_drawn = drawn_rows(len(documents.texts))
 tab_names = [f"Map: {n}" for n in model_maps] + (["Compare"] if len(model_maps) >= 2 else []) + ["Export"]

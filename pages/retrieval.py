@@ -10,6 +10,7 @@ import streamlit as st
 
 from embedlab import estimate
 from embedlab.durations import format_seconds
+from embedlab.embedder import is_precomputed
 from embedlab.errors import EmbedlabError
 from embedlab.jobs import Job, JobContext
 from embedlab.retrieval import pipeline as P
@@ -30,6 +31,7 @@ from embedlab.retrieval.search import BM25Index, DenseIndex
 from ui import charts, glossary, jobs, jobview, shell, state
 from ui.models import get_model, load_many, model_choices
 from ui.retrieval_tabs import SCORE_COLUMN, drill_down, late_interaction_section, result_frame
+from ui.vectors import retrieval_vectors, searchable
 
 shell.require_router()
 
@@ -128,8 +130,9 @@ def data_section() -> RetrievalData:
 
 
 # 2. Pipelines -------------------------------------------------------------------------------------
-def pipelines_section() -> tuple[dict[str, object], P.RetrievalPlan]:
-    """The loaded models and the plan of what to run (the reranker is loaded when it is used)."""
+def pipelines_section(data: RetrievalData) -> tuple[dict[str, object], P.RetrievalPlan]:
+    """The loaded models (the user's own vectors among them) and the plan of what to run (the reranker
+    is loaded when it is used)."""
     c1, c2 = st.columns([3, 2])
     names = c1.multiselect("Models (1 to 3)", list(dict.fromkeys([*model_choices(), *st.session_state[state.RET_MODELS]])),
                            key=state.RET_MODELS, max_selections=3, accept_new_options=True)
@@ -138,6 +141,8 @@ def pipelines_section() -> tuple[dict[str, object], P.RetrievalPlan]:
         use_bm25 = t1.toggle("BM25", key=state.RET_BM25, help=glossary.helps("BM25"))
         use_hybrid = t2.toggle("Hybrid (RRF)", key=state.RET_HYBRID,
                                help=glossary.helps("RRF", before="Each model fused with BM25."))
+    own = retrieval_vectors(state.RET_DOC_VECTORS, state.RET_QUERY_VECTORS, data)
+    names = [*names, *([own.name] if own is not None else [])]
     r1, r2, r3 = st.columns([2, 2, 1])
     rerank_options = [NO_RERANKER, *reranker_choices()]
     reranker_name = r1.selectbox("Reranker", list(dict.fromkeys([*rerank_options, st.session_state[state.RET_RERANKER]])),
@@ -153,7 +158,8 @@ def pipelines_section() -> tuple[dict[str, object], P.RetrievalPlan]:
                                key="ret_rerank_base")
     depth = r3.number_input("Depth", 2, 200, key=state.RET_DEPTH, help=glossary.helps("rerank depth"))
     reranker_cost_note(reranker_name, int(depth))
-    models, errors = load_many(names)
+    models, errors = load_many([n for n in names if own is None or n != own.name])
+    models.update({own.name: own} if own is not None else {})
     for name, message in errors.items():
         st.error(f"**{name}** could not be used: {message}")
     if not models and not use_bm25:
@@ -215,9 +221,12 @@ def search_section(data: RetrievalData, key: str, models: dict[str, object], pla
     if not query:
         st.info("Type a query (or pick one of the set's queries).")
         return
+    models, plan = searchable(models, plan, query)
+    if plan is None:
+        return
     ranker = get_reranker(plan)
-    request = (key, query, tuple(models), dataclasses.replace(plan, top_k=max(k, plan.depth)), k,
-               ranker.name if ranker else None)
+    request = (key, query, tuple(f"{n}#{m.fingerprint}" if is_precomputed(m) else n for n, m in models.items()),
+               dataclasses.replace(plan, top_k=max(k, plan.depth)), k, ranker.name if ranker else None)
     adopted = jobview.fresh_result(jobs.latest(SEARCH), RET_SEARCH_ADOPTED)
     if adopted is not None:
         st.session_state[RET_SEARCH_RESULT] = adopted
@@ -250,7 +259,7 @@ def run_search(data: RetrievalData, models: dict, request: tuple, ranker, ctx: J
     for n, (name, model) in enumerate(models.items()):
         if ctx is not None:
             ctx.section(n / (len(models) + 1), (n + 1) / (len(models) + 1), f"{name}: embedding the corpus")
-        index = (dense_index(name, key, texts) if key else
+        index = (dense_index(name, key, texts) if key and not is_precomputed(model) else
                  DenseIndex(model.encode(list(texts), role="document", progress=ctx.progress if ctx else None),
                             normalized=True))
         dense[name] = index.search(model.encode([query], role="query"), plan.top_k)
@@ -329,7 +338,7 @@ def evaluate_section(data: RetrievalData, key: str, models: dict[str, object], p
     top_k = e2.select_slider("Results kept per query", list(P.TOP_K_CHOICES), key=state.RET_TOP_K,
                              help="mteb keeps 1000; Recall@100 and MAP@100 need at least 100.")
     subset = data.subset_queries(int(max_q)) if max_q else data
-    estimates = [estimate.estimate_encode(model, [*subset.doc_texts, *subset.queries]) for model in models.values()]
+    estimates = [estimate.estimate_encode(model, subset.doc_texts, queries=subset.queries) for model in models.values()]
     running = jobs.latest(EVALUATE) is not None and jobs.latest(EVALUATE).running
     ranker = get_reranker(plan)
     jobview.cost_lines([e.describe() for e in estimates]
@@ -362,7 +371,7 @@ st.caption("Bi-encoder first stage, BM25 and hybrid (reciprocal rank fusion), re
            help=glossary.helps("bi-encoder", "BM25", "RRF", "reranker: maxsim", "qrels"))
 corpus = data_section()
 corpus_hash = corpus_key(corpus)
-loaded, plan = pipelines_section()
+loaded, plan = pipelines_section(corpus)
 search_tab, eval_tab, late_tab = st.tabs(["Search", "Evaluate", "Late interaction"])
 with search_tab:
     search_section(corpus, corpus_hash, loaded, plan)

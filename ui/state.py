@@ -9,6 +9,7 @@ page switches. Widgets with such a key must not pass their own default (value=/i
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass
 
 import streamlit as st
 
@@ -21,6 +22,36 @@ from embedlab.finetune.config import DEFAULTS as FT_DEFAULTS
 from embedlab.finetune.config import LOSSES as FT_LOSSES
 from embedlab.retrieval.pipeline import QUICK_RERANK_DEPTH, QUICK_TOP_K
 from embedlab.retrieval.rerank import DEFAULT_RERANKER
+
+@dataclass(frozen=True)
+class VectorKeys:
+    """The session keys of one "your own vectors" upload (ui/vectors.py), all named after ``prefix``."""
+
+    prefix: str
+
+    @property
+    def file(self) -> str:  # (name, bytes) of the last upload, kept when the uploader is not drawn
+        return f"{self.prefix}_file"
+
+    @property
+    def generation(self) -> str:  # how often Remove emptied the uploader (a new key is a new, empty widget)
+        return f"{self.prefix}_gen"
+
+    def upload(self, generation: int) -> str:  # the file_uploader widget (its value cannot be set from code)
+        return f"{self.prefix}_upload" + (f"_{generation}" if generation else "")
+
+    @property
+    def column(self) -> str:  # which column of a table holds the vectors
+        return f"{self.prefix}_col"
+
+    @property
+    def id_column(self) -> str:  # which column holds the ids to match them by (or row order)
+        return f"{self.prefix}_id_col"
+
+    @property
+    def remove(self) -> str:
+        return f"{self.prefix}_remove"
+
 
 SIM_SOURCE = "sim_source"
 SIM_TEXT = "sim_text"
@@ -49,6 +80,7 @@ EXP_LABEL_COL = "exp_label_col"
 EXP_ID_COL = "exp_id_col"
 EXP_COLUMNS_OF = "exp_columns_of"  # which upload the three column choices were guessed for
 EXP_CMP_COLOUR = "exp_cmp_colour"
+EXP_VECTORS = VectorKeys("exp_vec")  # "Your own vectors": an extra model beside the zoo's
 
 RET_SOURCE = "ret_source"
 RET_MODELS = "ret_models"
@@ -65,6 +97,8 @@ RET_LI_QUERY = "ret_li_query"
 RET_LI_DOC = "ret_li_doc"
 RET_LAST_SEARCH = "ret_last_search"  # {"query": str, "hits": {pipeline: doc positions}}
 RET_EVAL = "ret_eval"  # {"corpus": hash, "data": RetrievalData, "rankings": [Ranking]}
+RET_DOC_VECTORS = VectorKeys("ret_docvec")  # uploaded document vectors, aligned with the corpus
+RET_QUERY_VECTORS = VectorKeys("ret_qvec")  # uploaded query vectors, aligned with the queries
 
 FT_SOURCE = "ft_source"
 FT_BBC_ROWS = "ft_bbc_rows"
@@ -95,6 +129,8 @@ FT_JOB = "ft_job"  # key of this session's latest job in ui.jobs
 
 BENCH_TASKS = "bench_tasks"
 BENCH_MODELS = "bench_models"
+BENCH_VECTORS = VectorKeys("bench_vec")  # vectors for the rows of the table a task is added from
+BENCH_OWN_VECTORS = "bench_own_vectors"  # task name -> PrecomputedEmbedder, for the tasks added with vectors
 
 DEFAULT_SIM_MODELS = ["minilm", "minilm@cls", "smollm2"]
 
@@ -151,6 +187,8 @@ KEPT_WIDGETS = [SIM_SOURCE, SIM_TEXT, SIM_GEOMETRY_SOURCE, EXP_SOURCE, EXP_TEXT_
                 "exp_cmp_a", "exp_cmp_b", "exp_cmp_k",
                 "ret_rerank_base", "ret_pick", "ret_drill_stage", "ret_drill_q", "ret_li_model", "ret_li_doc_pick",
                 "ft_delete_name",
+                *(k for v in (EXP_VECTORS, RET_DOC_VECTORS, RET_QUERY_VECTORS, BENCH_VECTORS)
+                  for k in (v.column, v.id_column)),
                 "bench_kind", "bench_task_name", "bench_c1", "bench_c2", "bench_c3", "bench_threshold",
                 "models_measure_name", "models_measure_n", "models_add_name", "models_add_where", "models_add_kind",
                 "models_add_pooling", "models_add_maxlen", "models_add_eos", "models_add_qp", "models_add_dp",
@@ -162,10 +200,12 @@ DEFAULTS = {MODELS_MEASURED: {}, MODELS_DISTILL_REPORTS: {}}
 
 # What a background job records of its page's settings, so a reloaded tab gets them back with the job.
 EXPLORER_KEYS = [EXP_SOURCE, EXP_FILE, EXP_MODELS, EXP_METHOD, EXP_NEIGHBORS, EXP_MIN_DIST, EXP_METRIC, EXP_MCS,
-                 EXP_MS, EXP_SPACE, EXP_TEXT_COL, EXP_LABEL_COL, EXP_ID_COL, EXP_COLUMNS_OF]
+                 EXP_MS, EXP_SPACE, EXP_TEXT_COL, EXP_LABEL_COL, EXP_ID_COL, EXP_COLUMNS_OF,
+                 EXP_VECTORS.file, EXP_VECTORS.column, EXP_VECTORS.id_column]
 RETRIEVAL_KEYS = [RET_SOURCE, RET_MODELS, RET_BM25, RET_HYBRID, RET_RERANKER, RET_DEPTH, RET_QUERY, RET_K, RET_MAX_Q,
                   RET_TOP_K, "ret_rerank_base", "ret_pick", "ret_up_corpus_kept", "ret_up_queries_kept",
-                  "ret_up_qrels_kept"]
+                  "ret_up_qrels_kept", *(k for v in (RET_DOC_VECTORS, RET_QUERY_VECTORS)
+                                         for k in (v.file, v.column, v.id_column))]
 BENCH_KEYS = [BENCH_TASKS, BENCH_MODELS]
 FINETUNE_KEYS = [FT_SOURCE, FT_BBC_ROWS, FT_MINE, FT_WORKFLOW, FT_MODEL, FT_EPOCHS, FT_BATCH, FT_LR, FT_MAXLEN, FT_HELD,
                  FT_LOSS_TRAINER, FT_LOSS_LOOP, FT_SCALE, FT_TEMP, FT_MARGIN, FT_DISTANCE, FT_POOLING, FT_PROJ, FT_LORA,

@@ -7,6 +7,7 @@ so the same description gives the same names and the same numbers everywhere."""
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Mapping, Sequence
@@ -107,6 +108,17 @@ class RetrievalPlan:
         if self.rerank_of is not None:
             return tuple(self.rerank_of)
         return self.models or (BM25,)
+
+
+def without_models(plan: RetrievalPlan, names: Sequence[str]) -> RetrievalPlan | None:
+    """``plan`` without the models ``names`` (and without its reranking when that reordered one of them);
+    None when nothing would be left to run."""
+    models = tuple(m for m in plan.models if m not in names)
+    if not models and not plan.bm25:
+        return None
+    rerank = bool(plan.rerankers) and not set(plan.reranked) & set(names)
+    return dataclasses.replace(plan, models=models, rerankers=plan.rerankers if rerank else (),
+                               rerank_of=plan.rerank_of if rerank else None)
 
 
 def check_names(plan: RetrievalPlan) -> None:

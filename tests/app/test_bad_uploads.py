@@ -87,3 +87,55 @@ def test_a_utf16_semicolon_file_is_read_and_the_page_says_how():
     assert not at.error and not at.exception
     assert any("Read excel.csv as ';'-separated" in c.value for c in at.caption)
     assert any(f"{ROWS:,} documents" in m.value for m in at.markdown)
+
+
+def npy(array) -> bytes:
+    import io
+
+    import numpy as np
+
+    out = io.BytesIO()
+    np.save(out, np.asarray(array))
+    return out.getvalue()
+
+
+def vector_cases(n: int) -> list[tuple]:
+    """Vector files that cannot serve an ``n``-document corpus, and what the error must say."""
+    import numpy as np
+
+    good = np.ones((n, 4)) + np.arange(n)[:, None]
+    nan = good.copy()
+    nan[2, 1] = np.nan
+    zero = good.copy()
+    zero[4] = 0.0
+    ragged = "\n".join(f'{{"emb": {[1.0] * (4 if i != 3 else 5)}}}' for i in range(n)).encode()
+    return [
+        ("short.npy", npy(good[:-2]), f"short.npy has {n - 2} vectors but the corpus has {n} rows"),
+        ("flat.npy", npy(np.arange(384.0)), "flat.npy holds a 1-D array of 384 numbers"),
+        ("nan.npy", npy(nan), "Row 3 of nan.npy has NaN or infinite values"),
+        ("zero.npy", npy(zero), "Row 5 of zero.npy is all zeros"),
+        ("words.npy", b"not an array at all", "words.npy is not a NumPy .npy file"),
+        ("ragged.jsonl", ragged, "Row 4 of column 'emb' in ragged.jsonl has 5 numbers where row 1 has 4"),
+        ("text.jsonl", "\n".join('{"emb": "none"}' for _ in range(n)).encode(), "it has none"),
+    ]
+
+
+def test_explorer_vectors():
+    corpus = table(["text"], lambda i: [f"document number {i}"])
+    at = open_view("explorer", exp_source="Upload a file", exp_file=("docs.csv", corpus),
+                   exp_vec_file=("empty.npy", b""))
+    check(at, "exp_vec_file", vector_cases(ROWS))
+
+
+def test_retrieval_vectors():
+    corpus = table(["_id", "text"], lambda i: [f"d{i}", f"document number {i}"])
+    at = open_view("retrieval", ret_source="Upload a corpus (queries and qrels optional)", ret_models=[],
+                   ret_up_corpus_kept=("corpus.csv", corpus), ret_docvec_file=("empty.npy", b""))
+    check(at, "ret_docvec_file", vector_cases(ROWS))
+
+
+def test_benchmark_vectors():
+    rows = table(["text", "label"], lambda i: [f"document number {i}", "ab"[i % 2]])
+    at = open_view("benchmark", bench_models=[], bench_tasks=[], bench_kind="Clustering (text, label)",
+                   bench_upload_kept=("rows.csv", rows), bench_vec_file=("empty.npy", b""))
+    check(at, "bench_vec_file", [(n, raw, m.replace("the corpus", "the table")) for n, raw, m in vector_cases(ROWS)])

@@ -106,3 +106,42 @@ def test_an_upload_refuses_codes_or_numbers_as_its_text_column(tmp_home):
                                            "text, label."]
     at.selectbox(key="bench_c1").set_value("price").run()
     assert "'price' of shop.csv holds numbers, not text" in at.error[0].value
+
+
+def test_vectors_uploaded_with_a_task_join_the_leaderboard_on_that_task(tmp_home):
+    import io
+
+    import numpy as np
+
+    from tests.fakes import topic_corpus
+
+    corpus = topic_corpus(n_per=15)
+    corpus.loc[4, "text"] = ""  # a skipped row: its vector drops out with it
+    rng = np.random.default_rng(0)
+    centre = {label: 5.0 * np.eye(8)[i] for i, label in enumerate(sorted(set(corpus["label"])))}
+    vectors = np.stack([centre[l] for l in corpus["label"]]) + rng.normal(scale=0.2, size=(len(corpus), 8))
+    out = io.BytesIO()
+    np.save(out, vectors)
+    at = page(bench_models=["wordllama"], bench_tasks=["lee-sts"], bench_kind="Clustering (text, label)")
+    at.session_state["bench_upload_kept"] = ("topics.csv", corpus.to_csv(index=False).encode())
+    at.run()
+    assert any("Bundled tasks cannot use uploaded vectors" in c.value for c in at.caption)
+    at.file_uploader(key="bench_vec_upload").set_value(("topics.npy", out.getvalue(), "application/octet-stream")).run()
+    assert not at.error and any("45 vectors of 8 dimensions" in c.value for c in at.caption)
+    at.text_input(key="bench_task_name").set_value("topics")
+    at.button(key="bench_add").click().run()
+    assert any("**vectors:topics.npy** (topics)" in c.value for c in at.caption)
+    at = run_and_wait(at)
+    assert not at.exception and not at.error
+    board = leaderboard(at)
+    assert set(board.index) == {"wordllama", "vectors:topics.npy"}
+    mine = board.loc["vectors:topics.npy"]
+    assert mine["topics"] > 0.95  # three clean topics
+    assert np.isnan(mine["lee-sts"]) and np.isnan(mine["average"])  # not run on a bundled task
+    assert np.isnan(mine["texts/s"]) and np.isnan(mine["params M"]) and not mine["pareto"]
+    assert board.loc["wordllama", "texts/s"] > 0
+    assert any("vectors:topics.npy: uploaded vectors" in c.value for c in at.caption)
+    at.selectbox(key="bench_kind").set_value("STS (sentence1, sentence2, score)")
+    at.session_state["bench_upload_kept"] = ("pairs.csv", b"sentence1,sentence2,score\na cat,a kitten,4\nrain,sun,1\nsoup,stew,3\n")
+    at.run()
+    assert any("a pair task would need two vectors per row" in c.value for c in at.caption)

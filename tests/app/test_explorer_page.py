@@ -233,3 +233,80 @@ def test_a_run_goes_on_in_the_background_and_a_reloaded_tab_gets_its_result_and_
     assert reloaded.selectbox(key="exp_method").value == "pca"
     assert [t.label for t in reloaded.tabs] == ["Map: wordllama", "Export"]
     assert any("finished in" in s.value for s in reloaded.success)
+
+
+def topic_vectors(frame, *, dim: int = 16, seed: int = 0) -> bytes:
+    """A .npy of vectors that put each topic of ``topic_corpus`` around its own direction, rows in order."""
+    import io
+
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    centre = {label: 4.0 * np.eye(dim)[i] for i, label in enumerate(sorted(set(frame["label"])))}
+    vectors = np.stack([centre[label] for label in frame["label"]]) + rng.normal(scale=0.3, size=(len(frame), dim))
+    out = io.BytesIO()
+    np.save(out, vectors.astype(np.float32))
+    return out.getvalue()
+
+
+def test_own_vectors_join_the_run_as_a_model_beside_the_zoo():
+    corpus = topic_corpus()
+    at = explorer()
+    upload(at, "topics.csv", corpus.to_csv(index=False).encode())
+    at.multiselect(key="exp_models").set_value(["wordllama"]).run()
+    at.file_uploader(key="exp_vec_upload").set_value(("topics.npy", topic_vectors(corpus), "application/octet-stream"))
+    at.number_input(key="exp_mcs").set_value(8).run()
+    assert not at.exception and not at.error
+    assert any("vectors:topics.npy" in c.value and "60 vectors of 16 dimensions, matched by row order" in c.value
+               for c in at.caption)
+    assert any("vectors:topics.npy: all 60 documents already embedded (uploaded vectors)" in c.value for c in at.caption)
+    run_job(at, "exp_run")
+    assert not at.exception and not at.error
+    assert [t.label for t in at.tabs] == ["Map: wordllama", "Map: vectors:topics.npy", "Compare", "Export"]
+    scores = table(at, "V-measure")
+    assert list(scores.index) == ["wordllama", "vectors:topics.npy"]
+    assert scores.loc["vectors:topics.npy", "V-measure"] > 0.9  # the vectors keep the three topics apart
+    assert "vectors:topics.npy" in at.selectbox(key="exp_cmp_b").options
+    assert at.selectbox(key="exp_cmp_b").value == "vectors:topics.npy"  # Compare: wordllama against the vectors
+    pairs = table(at, "shared documents")
+    assert "vectors:topics.npy keywords" in pairs.columns and len(pairs) >= 3
+    assert {b.label for b in at.get("download_button")} >= {"vectors:topics.npy embeddings (.npy)"}
+
+
+def test_own_vectors_by_id_and_kept_for_a_reloaded_tab():
+    import io
+
+    import numpy as np
+    import pandas as pd
+
+    corpus = topic_corpus(n_per=10).assign(id=lambda f: [f"doc{i}" for i in range(len(f))])
+    vectors = np.load(io.BytesIO(topic_vectors(corpus)))
+    shuffled = pd.DataFrame({"doc_id": corpus["id"], "embedding": list(vectors)}).sample(frac=1.0, random_state=3)
+    out = io.BytesIO()
+    shuffled.to_parquet(out)
+    at = explorer()
+    upload(at, "topics.csv", corpus.to_csv(index=False).encode())
+    at.multiselect(key="exp_models").set_value([]).run()
+    at.session_state["exp_vec_file"] = ("mine.parquet", out.getvalue())
+    at.run()
+    assert any("matched by row order" in c.value for c in at.caption)  # the choice starts at row order
+    at.selectbox(key="exp_vec_id_col").set_value("doc_id").run()
+    assert not at.error
+    assert any("30 vectors of 16 dimensions, matched by the ids in 'doc_id'" in c.value for c in at.caption)
+    at.switch_page("pages/models.py").run()
+    at.switch_page("pages/explorer.py").run()  # the file and its column choices survive a page switch
+    assert at.selectbox(key="exp_vec_id_col").value == "doc_id"
+    assert any("Using **mine.parquet**, uploaded earlier" in c.value for c in at.caption)
+    at.selectbox(key="exp_method").set_value("pca")
+    run_job(at, "exp_run")
+    assert not at.exception and not at.error
+    import re
+
+    found = [float(m.group(1)) for c in at.caption if (m := re.search(r"Against the labels: V-measure ([0-9.]+)", c.value))]
+    assert len(found) == 1 and found[0] > 0.9  # each vector found its document by id
+    reloaded = explorer()  # a new browser session gets the job's settings, the vectors among them
+    assert reloaded.session_state["exp_vec_file"][0] == "mine.parquet"
+    assert reloaded.selectbox(key="exp_vec_id_col").value == "doc_id"
+    assert [t.label for t in reloaded.tabs] == ["Map: vectors:mine.parquet", "Export"]
+    reloaded.button(key="exp_vec_remove").click().run()
+    assert "exp_vec_file" not in reloaded.session_state and not reloaded.exception

@@ -120,3 +120,40 @@ def test_evaluation_reranks_the_chosen_first_stage_last():
     table = frames_with(at, "nDCG@10")[0]
     assert list(table.index) == ["BM25", "wordllama", "hybrid(wordllama + BM25)", "BM25 → maxsim:minilm@2"]
     assert (table["queries"] == 2).all()
+
+
+def test_uploaded_document_and_query_vectors_search_and_evaluate_as_a_model():
+    import io
+
+    import numpy as np
+    import pandas as pd
+
+    corpus, queries, qrels = beir_files()
+    docs = io.BytesIO()
+    np.save(docs, np.array([[1.0, 0.0, 0.1], [0.0, 1.0, 0.1], [0.1, 0.1, 1.0]]))  # d1, d2, d3 in corpus order
+    query_table = io.BytesIO()  # matched by id, in another order than the queries file
+    pd.DataFrame({"qid": ["q2", "q1"], "vec": [[0.1, 0.9, 0.0], [0.8, 0.0, 0.3]]}).to_parquet(query_table)
+    at = lab(models=[])
+    at.radio(key="ret_source").set_value("Upload a corpus (queries and qrels optional)").run()
+    at.file_uploader(key="ret_up_corpus").set_value(("corpus.jsonl", corpus, "application/json"))
+    at.file_uploader(key="ret_up_queries").set_value(("queries.jsonl", queries, "application/json"))
+    at.file_uploader(key="ret_up_qrels").set_value(("test.tsv", qrels, "text/plain")).run()
+    at.file_uploader(key="ret_docvec_upload").set_value(("docs.npy", docs.getvalue(), "application/octet-stream")).run()
+    assert any("cannot search yet" in i.value for i in at.info)  # no query vectors: said, not failed
+    at.file_uploader(key="ret_qvec_upload").set_value(("queries.parquet", query_table.getvalue(), "application/x"))
+    at.run()
+    at.selectbox(key="ret_qvec_id_col").set_value("qid").run()
+    assert not at.exception and not at.error
+    assert any("queries 2 vectors of 3 dimensions, matched by the ids in 'qid'" in c.value for c in at.caption)
+    at.text_input(key="ret_query").input("a query nobody embedded").run()
+    assert any("vectors:docs.npy** cannot search for this query" in i.value for i in at.info)
+    assert not at.error and len(frames_with(at, "score")) == 1  # BM25 still searches
+    at.selectbox(key="ret_pick").set_value("why do cats purr").run()
+    assert not at.exception and not at.error
+    hits = frames_with(at, "score")
+    assert len(hits) == 3 and hits[1]["id"].tolist()[0] == "d1"  # BM25, the vectors, their hybrid
+    at.number_input(key="ret_max_q").set_value(0)
+    run_job(at, "ret_eval_go")
+    table = frames_with(at, "nDCG@10")[0]
+    assert list(table.index) == ["BM25", "vectors:docs.npy", "hybrid(vectors:docs.npy + BM25)"]
+    assert table.loc["vectors:docs.npy", "nDCG@10"] == 1.0 and (table["queries"] == 2).all()

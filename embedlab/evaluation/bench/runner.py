@@ -9,12 +9,12 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Collection, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
-from embedlab.embedder import Progress
+from embedlab.embedder import Progress, is_precomputed
 from embedlab.errors import DataError, EmbedlabError
 from embedlab.evaluation.bench import cache as results_cache
 from embedlab.evaluation.bench.cache import ResultCache, result_key, result_store
@@ -170,12 +170,15 @@ class Leaderboard:
 def run_bench(models: Sequence[str], tasks: Sequence[Task], *,
               progress: Callable[[BenchProgress], None] | None = None,
               cache: bool | ResultCache = True, loader: Callable[[str], Any] | None = None,
-              speed: bool = True) -> Leaderboard:
+              speed: bool = True, model_tasks: Mapping[str, Collection[str]] | None = None) -> Leaderboard:
     """Score every model on every task: each model is loaded once (``loader``, default
     ``load_model``), each result comes from the results cache when it is there (``cache=False``
     neither reads nor writes it). A model that fails to load, or fails a task, gets an error entry;
     the other models and tasks still run. ``speed`` measures each model's encoding speed on each
-    task's sample (a few seconds per model; see ``speed.py``) unless its cached result has it."""
+    task's sample (a few seconds per model; see ``speed.py``) unless its cached result has it;
+    uploaded vectors (``embedder.is_precomputed``) encode nothing and get no speed. ``model_tasks``
+    limits a model to the tasks named for it (uploaded vectors cover one task's texts); its other
+    cells stay empty, so it has no average unless every averaged task is among them."""
     names, tasks = _check_run(models, tasks)
     load = loader or default_loader
     store = result_store(cache)
@@ -183,9 +186,11 @@ def run_bench(models: Sequence[str], tasks: Sequence[Task], *,
     errors: dict[str, dict[str, str]] = {}
     load_seconds: dict[str, float] = {}
     sizes: dict[str, dict] = {}
-    cells = len(names) * len(tasks)
+    runs = {name: _tasks_of(name, tasks, model_tasks) for name in names}
+    cells = sum(len(t) for t in runs.values())
+    first_cells = dict(zip(names, np.cumsum([1] + [len(runs[n]) for n in names[:-1]]).tolist()))
 
-    for i, name in enumerate(names):
+    for name in names:
         start = time.perf_counter()
         try:
             model = load(name)
@@ -196,14 +201,24 @@ def run_bench(models: Sequence[str], tasks: Sequence[Task], *,
             continue
         load_seconds[name] = time.perf_counter() - start
         sizes[name] = model_size(model)
-        results[name] = _run_model(model, name, tasks, first_cell=i * len(tasks) + 1, cells=cells,
-                                   store=store, progress=progress, meter=SpeedMeter(model) if speed else None)
+        meter = SpeedMeter(model) if speed and not is_precomputed(model) else None
+        results[name] = _run_model(model, name, runs[name], first_cell=first_cells[name], cells=cells,
+                                   store=store, progress=progress, meter=meter)
         failed = {task: r.error for task, r in results[name].items() if not r.ok}
         if failed:
             errors[name] = failed
         del model  # one model in memory at a time
 
     return Leaderboard(_table(names, tasks, results, sizes), tasks, results, errors, load_seconds, sizes)
+
+
+def _tasks_of(name: str, tasks: list[Task], model_tasks: Mapping[str, Collection[str]] | None) -> list[Task]:
+    if not model_tasks or name not in model_tasks:
+        return tasks
+    unknown = sorted(set(model_tasks[name]) - {t.name for t in tasks})
+    if unknown:
+        raise DataError(f"{name} is limited to task(s) not in this run: {', '.join(unknown)}.")
+    return [t for t in tasks if t.name in model_tasks[name]]
 
 
 def _check_run(models: Sequence[str], tasks: Sequence[Task]) -> tuple[list[str], list[Task]]:
