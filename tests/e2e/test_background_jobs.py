@@ -38,8 +38,12 @@ def test_an_explorer_run_goes_on_while_the_user_visits_other_pages(app_url, brow
     page.goto(f"{app_url}/explorer")
     wait_idle(page, "Corpus explorer")
     page.get_by_text("Upload a file").click()
-    page.locator("input[type=file]").set_input_files(str(corpus))
-    page.get_by_text("1,500 documents").wait_for(timeout=SLOW)
+    # the uploader, drawn by the rerun (in a new tab of the same server, beside the file of the last run)
+    page.get_by_text("Upload a file to explore it").or_(page.get_by_text("uploaded earlier in this session")) \
+        .first.wait_for(timeout=SLOW)
+    wait_idle(page, "Corpus explorer")
+    page.locator("input[type=file]").first.set_input_files(str(corpus))
+    page.get_by_text("1,500 documents", exact=True).wait_for(timeout=SLOW)
     models = page.locator("[data-testid='stMultiSelect']").first
     models.locator("[aria-label*='Remove wordllama'], [title='Remove wordllama']").first.click()
     wait_idle(page, "Corpus explorer")
@@ -69,7 +73,7 @@ def test_an_explorer_run_goes_on_while_the_user_visits_other_pages(app_url, brow
     wait_idle(page, "Corpus explorer")
     assert page.get_by_text("finished in", exact=False).count() >= 1
     # every setting as it was: the uploaded file, the model, the clustering setting
-    assert page.get_by_text("1,500 documents").count() >= 1
+    assert page.get_by_text("1,500 documents", exact=True).count() >= 1
     assert page.get_by_text("uploaded earlier in this session", exact=False).count() == 1
     chosen = page.locator("[data-testid='stMultiSelect']").first.inner_text()
     assert "minilm" in chosen and "wordllama" not in chosen

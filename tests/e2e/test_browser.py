@@ -73,11 +73,15 @@ def test_explorer_upload_good_and_malformed_files(app_url, browser, tmp_path):
     page.goto(f"{app_url}/explorer")
     wait_idle(page, "Corpus explorer")
     page.get_by_text("Upload a file").click()
-    page.locator("input[type=file]").set_input_files(str(bad))
+    # the uploader, drawn by the rerun (in a new tab of the same server, beside the file of the last run)
+    page.get_by_text("Upload a file to explore it").or_(page.get_by_text("uploaded earlier in this session")) \
+        .first.wait_for(timeout=SLOW)
+    wait_idle(page, "Corpus explorer")
+    page.locator("input[type=file]").first.set_input_files(str(bad))
     page.get_by_text("Could not use broken.csv").wait_for(timeout=SLOW)
 
-    page.locator("input[type=file]").set_input_files(str(good))
-    page.get_by_text("60 documents").wait_for(timeout=SLOW)
+    page.locator("input[type=file]").first.set_input_files(str(good))
+    page.get_by_text("60 documents", exact=True).wait_for(timeout=SLOW)
     assert page.get_by_text("Could not use").count() == 0
     page.get_by_role("button", name="Run").click()
     page.get_by_role("tab", name="Compare").wait_for(timeout=SLOW)
@@ -235,8 +239,12 @@ def test_explorer_map_labels_and_a_clicked_points_neighbours(app_url, browser, t
     page.goto(f"{app_url}/explorer")
     wait_idle(page, "Corpus explorer")
     page.get_by_text("Upload a file").click()
-    page.locator("input[type=file]").set_input_files(str(good))
-    page.get_by_text("60 documents").wait_for(timeout=SLOW)
+    # the uploader, drawn by the rerun (in a new tab of the same server, beside the file of the last run)
+    page.get_by_text("Upload a file to explore it").or_(page.get_by_text("uploaded earlier in this session")) \
+        .first.wait_for(timeout=SLOW)
+    wait_idle(page, "Corpus explorer")
+    page.locator("input[type=file]").first.set_input_files(str(good))
+    page.get_by_text("60 documents", exact=True).wait_for(timeout=SLOW)
     page.get_by_role("button", name="Run").click()
     page.get_by_role("tab", name="Compare").wait_for(timeout=SLOW)
     wait_idle(page, "Corpus explorer")
