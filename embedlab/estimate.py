@@ -99,13 +99,7 @@ def remember_rate(model, *, tokens: float, seconds: float, source: str, role: st
     if seconds < MIN_SECONDS or tokens <= 0:
         return None
     rate = Rate(tokens / seconds, dt.datetime.now().isoformat(timespec="seconds"), source)
-    with _LOCK:
-        rates = _read_rates()
-        rates[_key(model, role)] = {"model": model.name, **rate.__dict__}
-        try:
-            atomic_write_json(_rates_path(), rates, indent=1)
-        except OSError as exc:  # a read-only data folder loses the memory, not the run
-            log.warning("Could not remember the speed of %s: %s", model.name, exc)
+    _update_rates(_key(model, role), {"model": model.name, **rate.__dict__}, what=f"the speed of {model.name}")
     return rate
 
 
@@ -120,14 +114,19 @@ def remembered_pace(step: str) -> float | None:
 def remember_pace(step: str, *, units: int, seconds: float) -> None:
     if units <= 0 or seconds < MIN_SECONDS:
         return
+    _update_rates("_paces", {step: seconds / units}, what=f"the pace of {step}", merge=True)
+
+
+def _update_rates(key: str, value: dict, *, what: str, merge: bool = False) -> None:
+    """Read, change one entry (or add to it), write atomically; a read-only data folder loses the memory, not the run."""
     with _LOCK:
         rates = _read_rates()
-        paces = rates.get("_paces") if isinstance(rates.get("_paces"), dict) else {}
-        rates["_paces"] = {**paces, step: seconds / units}
+        old = rates.get(key) if merge and isinstance(rates.get(key), dict) else {}
+        rates[key] = {**old, **value}
         try:
             atomic_write_json(_rates_path(), rates, indent=1)
         except OSError as exc:
-            log.warning("Could not remember the pace of %s: %s", step, exc)
+            log.warning("Could not remember %s: %s", what, exc)
 
 
 def mean_tokens(model, texts: Sequence[str], *, role: str = "document", sample: int = TOKEN_SAMPLE) -> float:

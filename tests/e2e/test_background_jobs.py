@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from tests.e2e.conftest import SHOTS, SLOW
-from tests.e2e.test_browser import wait_idle
+from tests.e2e.test_browser import explorer_uploader, wait_idle
 
 pytestmark = pytest.mark.slow
 
@@ -35,14 +35,7 @@ def test_an_explorer_run_goes_on_while_the_user_visits_other_pages(app_url, brow
     frame.to_csv(corpus, index=False)
 
     page = browser.new_page(viewport={"width": 1500, "height": 2200})
-    page.goto(f"{app_url}/explorer")
-    wait_idle(page, "Corpus explorer")
-    page.get_by_text("Upload a file").click()
-    # the uploader, drawn by the rerun (in a new tab of the same server, beside the file of the last run)
-    page.get_by_text("Upload a file to explore it").or_(page.get_by_text("uploaded earlier in this session")) \
-        .first.wait_for(timeout=SLOW)
-    wait_idle(page, "Corpus explorer")
-    page.locator("input[type=file]").first.set_input_files(str(corpus))
+    explorer_uploader(page, app_url).set_input_files(str(corpus))
     page.get_by_text("1,500 documents", exact=True).wait_for(timeout=SLOW)
     models = page.locator("[data-testid='stMultiSelect']").first
     models.locator("[aria-label*='Remove wordllama'], [title='Remove wordllama']").first.click()

@@ -17,6 +17,19 @@ def wait_idle(page, heading: str) -> None:
     assert page.locator("[data-testid='stException']").count() == 0, page.locator("[data-testid='stException']").first.inner_text()
 
 
+def explorer_uploader(page, app_url: str):
+    """The explorer opened on "Upload a file", and its corpus uploader once the radio's rerun has drawn it (a
+    file given to the uploader of the run before is lost). In a new tab of the same server the last run's file
+    may already be in use."""
+    page.goto(f"{app_url}/explorer")
+    wait_idle(page, "Corpus explorer")
+    page.get_by_text("Upload a file").click()
+    page.get_by_text("Upload a file to explore it").or_(page.get_by_text("uploaded earlier in this session")) \
+        .first.wait_for(timeout=SLOW)
+    wait_idle(page, "Corpus explorer")
+    return page.locator("input[type=file]").first  # the corpus uploader; the vectors uploader comes after it
+
+
 def computed(page, ready=None) -> None:
     """The Similarity page with its charts: at once when its vectors are cached, else after Compute.
     ``ready``: what shows the page has drawn the new texts (default: the Geometry heading)."""
@@ -70,14 +83,7 @@ def test_explorer_upload_good_and_malformed_files(app_url, browser, tmp_path):
     bad.write_text("text,label\nfine,a\nthis,row,has,too,many\n")
 
     page = browser.new_page(viewport={"width": 1500, "height": 2200})
-    page.goto(f"{app_url}/explorer")
-    wait_idle(page, "Corpus explorer")
-    page.get_by_text("Upload a file").click()
-    # the uploader, drawn by the rerun (in a new tab of the same server, beside the file of the last run)
-    page.get_by_text("Upload a file to explore it").or_(page.get_by_text("uploaded earlier in this session")) \
-        .first.wait_for(timeout=SLOW)
-    wait_idle(page, "Corpus explorer")
-    page.locator("input[type=file]").first.set_input_files(str(bad))
+    explorer_uploader(page, app_url).set_input_files(str(bad))
     page.get_by_text("Could not use broken.csv").wait_for(timeout=SLOW)
 
     page.locator("input[type=file]").first.set_input_files(str(good))
@@ -236,14 +242,7 @@ def test_explorer_map_labels_and_a_clicked_points_neighbours(app_url, browser, t
     topic_corpus().to_csv(good, index=False)
     SHOTS.mkdir(parents=True, exist_ok=True)
     page = browser.new_page(viewport={"width": 1500, "height": 1300})
-    page.goto(f"{app_url}/explorer")
-    wait_idle(page, "Corpus explorer")
-    page.get_by_text("Upload a file").click()
-    # the uploader, drawn by the rerun (in a new tab of the same server, beside the file of the last run)
-    page.get_by_text("Upload a file to explore it").or_(page.get_by_text("uploaded earlier in this session")) \
-        .first.wait_for(timeout=SLOW)
-    wait_idle(page, "Corpus explorer")
-    page.locator("input[type=file]").first.set_input_files(str(good))
+    explorer_uploader(page, app_url).set_input_files(str(good))
     page.get_by_text("60 documents", exact=True).wait_for(timeout=SLOW)
     page.get_by_role("button", name="Run").click()
     page.get_by_role("tab", name="Compare").wait_for(timeout=SLOW)
