@@ -6,6 +6,7 @@ parsers refuse it); every ``--json`` output and saved record goes through ``dump
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from pathlib import Path
@@ -15,6 +16,8 @@ import numpy as np
 
 def plain(value):
     """JSON-ready: numpy scalars/arrays to Python, tuples to lists, NaN/inf to None, paths to str."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return plain(dataclasses.asdict(value))
     if isinstance(value, dict):
         return {k if isinstance(k, str) else str(k): plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

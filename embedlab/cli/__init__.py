@@ -12,6 +12,7 @@ from typing import Sequence
 from embedlab.cli import (
     bench,
     cluster,
+    collections,
     distill,
     embed,
     eval_retrieval,
@@ -36,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     eval_tasks.register(tasks)
     eval_retrieval.register(tasks)
     bench.register(sub)
+    collections.register(sub)
     return parser
 
 

@@ -47,7 +47,55 @@ def _retrieval_data(args: argparse.Namespace):
     return data.subset_queries(args.max_queries) if args.max_queries else data
 
 
+def cmd_eval_collection(args: argparse.Namespace) -> int:
+    """``--collection``: the documents are the collection's; queries and qrels from files or a BEIR folder."""
+    from embedlab.models import load_model
+    from embedlab.retrieval.corpus import IDENTICAL_ID_SETS
+    from embedlab.store.collection import Collection
+    from embedlab.store.evaluate import evaluate_collection
+
+    names = _names(args.model)
+    if len(names) != 1 or args.bm25 or args.rerank or args.corpus:
+        raise DataError("With --collection give one --model (the collection holds the documents and their "
+                        "vectors; --corpus, --bm25 and --rerank do not apply; --hybrid uses its full-text index).")
+    if args.data:
+        folder = Path(args.data)
+        queries, qrels = folder / "queries.jsonl", folder / "qrels" / f"{args.split}.tsv"
+    elif args.queries and args.qrels:
+        queries, qrels = Path(args.queries), Path(args.qrels)
+    else:
+        raise DataError("With --collection give --queries and --qrels, or --data BEIR_FOLDER for its queries and qrels.")
+    ignore = IGNORE_IDENTICAL_IDS[args.ignore_identical_ids]
+    if ignore is None:
+        ignore = "".join(ch for ch in queries.parent.name.lower() if ch.isalnum()) in IDENTICAL_ID_SETS
+    collection = Collection.open(args.collection)
+    model = load_model(names[0])
+    result = evaluate_collection(collection, model, queries, qrels, top_k=min(args.top_k, 100) if args.top_k else 100,
+                                 exact=args.exact, hybrid=args.hybrid, ignore_identical_ids=ignore,
+                                 max_queries=args.max_queries or 0, progress=bench_progress())
+    for note in result.notes:
+        print(f"note: {note}", file=sys.stderr)
+    if args.json:
+        print_json(result)
+        return 0
+    import pandas as pd
+
+    print(f"Retrieval  collection={result.collection}  {result.documents:,} documents · {result.queries:,} queries")
+    table = pd.DataFrame(result.results).T
+    for pipeline, lat in result.latency_ms.items():
+        table.loc[pipeline, "p50 ms"] = lat["p50"]
+        table.loc[pipeline, "p95 ms"] = lat["p95"]
+    print(table.to_string(float_format=lambda v: f"{v:.4f}"))
+    if result.recall_at_10_vs_exact is not None:
+        print(f"ANN recall@10 against exact search: {result.recall_at_10_vs_exact:.4f}")
+    return 0
+
+
 def cmd_eval_retrieval(args: argparse.Namespace) -> int:
+    if args.collection:
+        return cmd_eval_collection(args)
+    if args.exact:
+        raise DataError("--exact applies to --collection (an in-memory corpus is always searched exactly).")
     from embedlab.models import load_model
     from embedlab.retrieval.metrics import DEFAULT_METRICS
     from embedlab.retrieval.pipeline import run_plan, summary_table
@@ -80,6 +128,9 @@ def cmd_eval_retrieval(args: argparse.Namespace) -> int:
 def register(tasks) -> None:
     p = tasks.add_parser("retrieval", help="retrieval: nDCG@10, MRR@10, Recall@1/10/100, MAP@100 (as mteb/pytrec_eval)")
     p.add_argument("--model", help="model name(s), comma-separated")
+    p.add_argument("--collection", help="a collection (embedlab index): its documents and vectors, searched "
+                                        "through its ANN index; with --queries/--qrels or --data BEIR_FOLDER")
+    p.add_argument("--exact", action="store_true", help="with --collection: exact search instead of the ANN index")
     p.add_argument("--data", help="'bbc' (titles -> articles) or a BEIR folder (corpus.jsonl, queries.jsonl, qrels/)")
     p.add_argument("--split", default="test", help="qrels split in a BEIR folder")
     p.add_argument("--corpus", help="corpus file: _id/id, title (optional), text")

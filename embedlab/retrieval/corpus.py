@@ -249,3 +249,24 @@ def bbc_title_to_article() -> RetrievalData:
     notes = [f"{len(frame) - len(doc_ids)} duplicate articles kept once."]
     return RetrievalData("BBC News title → article", doc_ids, [""] * len(doc_ids), bodies, query_ids, queries,
                          qrels, notes)
+
+
+def write_beir(data: RetrievalData, folder: str | Path, split: str = "test") -> Path:
+    """``data`` as a BEIR folder (corpus.jsonl, queries.jsonl, qrels/<split>.tsv), the format
+    ``load_beir``, ``eval retrieval --data`` and ``embedlab index`` read."""
+    import json
+
+    folder = Path(folder)
+    (folder / "qrels").mkdir(parents=True, exist_ok=True)
+    with open(folder / "corpus.jsonl", "w", encoding="utf-8") as out:
+        for d, t, b in zip(data.doc_ids, data.titles, data.bodies):
+            out.write(json.dumps({"_id": d, "title": t, "text": b}) + "\n")
+    with open(folder / "queries.jsonl", "w", encoding="utf-8") as out:
+        for q, text in zip(data.query_ids, data.queries):
+            out.write(json.dumps({"_id": q, "text": text}) + "\n")
+    with open(folder / "qrels" / f"{split}.tsv", "w", encoding="utf-8") as out:
+        out.write("query-id\tcorpus-id\tscore\n")
+        for q, docs in data.qrels.items():
+            for d, s in docs.items():
+                out.write(f"{q}\t{d}\t{s}\n")
+    return folder

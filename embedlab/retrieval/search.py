@@ -107,18 +107,24 @@ class BM25Index:
         return Hits(indices, scores)
 
 
+def fuse_ranks(lists: Sequence[Sequence], k: int = 10, *, c: int = 60) -> list[tuple[object, float]]:
+    """RRF (Cormack et al. 2009) of ranked lists of any ids: score(d) = sum of 1 / (c + rank), rank
+    from 1; the best ``k`` (id, score), ties to the lower id."""
+    fused: dict = {}
+    for ranking in lists:
+        for rank, doc in enumerate(ranking):
+            fused[doc] = fused.get(doc, 0.0) + 1.0 / (c + rank + 1)
+    return sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
+
+
 def reciprocal_rank_fusion(rankings: Sequence[Hits], k: int = 10, *, c: int = 60) -> Hits:
-    """RRF (Cormack et al. 2009): score(d) = sum over rankings of 1 / (c + rank), rank from 1."""
+    """``fuse_ranks`` for each query of several rankings of the same documents."""
     n_queries = len(rankings[0].indices)
     out_i = np.zeros((n_queries, k), dtype=np.int64)
     out_s = np.zeros((n_queries, k), dtype=np.float32)
     width = k
     for q in range(n_queries):
-        fused: dict[int, float] = {}
-        for hits in rankings:
-            for rank, doc in enumerate(hits.indices[q]):
-                fused[int(doc)] = fused.get(int(doc), 0.0) + 1.0 / (c + rank + 1)
-        best = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
+        best = fuse_ranks([[int(d) for d in hits.indices[q]] for hits in rankings], k, c=c)
         width = min(width, len(best))
         out_i[q, : len(best)] = [d for d, _ in best]
         out_s[q, : len(best)] = [s for _, s in best]
