@@ -62,9 +62,10 @@ def text_search(collection: Collection, query: str, k: int, *, columns: Sequence
         raise DataError("The collection has no full-text index yet: run `embedlab index` on it once more.")
     table = table if table is not None else collection.docs()
     start = time.perf_counter()
-    frame = table.search(query, query_type="fts", fts_columns=TEXT).limit(k).select([*columns, "_score"]).to_pandas()
+    # No select(): LanceDB 0.40 warns about a select without _score and refuses one with it.
+    frame = table.search(query, query_type="fts", fts_columns=TEXT).limit(k).to_pandas()
     seconds = time.perf_counter() - start
-    frame["score"] = frame.pop("_score")
+    frame = frame[list(columns)].assign(score=frame["_score"])
     return frame, seconds
 
 
