@@ -33,6 +33,13 @@ def cache_dir() -> Path:
     return path
 
 
+def collections_dir() -> Path:
+    """Where a collection given by a bare name (``--collection support``) lives."""
+    path = data_home() / "collections"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
 def atomic_write_json(path: Path, data, *, indent: int | None = None) -> None:
     """Write JSON to a temporary file beside ``path`` and rename it into place: a reader sees the
     old file or the new one, never half of one; a failed write leaves no temporary file."""

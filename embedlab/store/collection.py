@@ -64,6 +64,26 @@ def column_for(model_name: str) -> str:
     return VECTOR_PREFIX + re.sub(r"[^a-z0-9]+", "_", model_name.lower()).strip("_")
 
 
+def resolve(name_or_uri: str | Path) -> str:
+    """A bare name (``support``) is a folder under the data folder's ``collections/``; a path or a URI
+    (``s3://bucket/x``) is used as given."""
+    text = str(name_or_uri).strip()
+    if not text:
+        raise DataError("Give a collection: a name, a folder or a URI.")
+    if "://" in text or "/" in text or "\\" in text or text.startswith((".", "~")):
+        return text
+    from embedlab.paths import collections_dir
+
+    return str(collections_dir() / text)
+
+
+def known_collections() -> list[str]:
+    """Collections under the data folder's ``collections/``, by name."""
+    from embedlab.paths import collections_dir
+
+    return sorted(p.name for p in collections_dir().iterdir() if (p / f"{DOCS}.lance").is_dir())
+
+
 def _is_local(uri: str) -> bool:
     return "://" not in uri
 
@@ -81,7 +101,7 @@ class Collection:
     def open(cls, uri: str | Path, *, create: bool = False) -> "Collection":
         import lancedb
 
-        uri = str(uri)
+        uri = resolve(uri)
         if _is_local(uri):
             path = Path(uri).expanduser()
             if path.exists() and not path.is_dir():
