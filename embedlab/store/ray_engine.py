@@ -56,9 +56,12 @@ def cluster(address: str | None = None, *, num_cpus: int | None = None) -> Itera
 
 def read_rows(spec: InputSpec) -> tuple[pa.Table, list[str]]:
     """The input read by Ray Data and shaped to (id, text, text_hash, other columns) by Ray tasks."""
+    import ray
     import ray.data
 
     files = list(spec.files)
+    if len(ray.nodes()) > 1:  # a local path exists on this machine only: read it here, not on a worker
+        files = [f if "://" in f else f"local://{os.path.abspath(f)}" for f in files]
     try:
         if spec.fmt == "parquet":
             ds = ray.data.read_parquet(files)

@@ -34,7 +34,13 @@ class InputSpec:
 
 
 def input_spec(pattern: str, *, text_column: str | None = None, id_column: str | None = None) -> InputSpec:
-    """Resolve ``pattern`` (a path or a glob) to files of one format; refuse what cannot be read."""
+    """Resolve ``pattern`` (a path or a glob) to files of one format; refuse what cannot be read.
+    A URI (``s3://…``) is passed on as it is: Ray Data's readers open it (the ray engine)."""
+    if "://" in pattern:
+        fmt = FORMATS.get(Path(pattern.split("?")[0]).suffix.lower())
+        if fmt is None:
+            raise DataError(f"Cannot tell the format of {pattern!r}; use one of {', '.join(sorted(FORMATS))}.")
+        return InputSpec((pattern,), fmt, text_column, id_column)
     if any(ch in pattern for ch in "*?["):
         files = sorted(globbing.glob(pattern))
         if not files:
@@ -65,6 +71,8 @@ def read_local(spec: InputSpec) -> pa.Table:
     import pyarrow.json as pjson
     import pyarrow.parquet as pq
 
+    if any("://" in f for f in spec.files):
+        raise DataError("An input URI is read by Ray Data: add --engine ray (the local engine reads local files).")
     parts = []
     for f in spec.files:
         try:
