@@ -190,11 +190,9 @@ class Collection:
             self._create(rows)
         table = self.docs()
         rows = _conform(rows, table.schema)
-        before = self.count()
         result = (table.merge_insert(ID).when_matched_update_all(where=f"target.{HASH} != source.{HASH}")
                   .when_not_matched_insert_all().execute(rows, on_bad_vectors="null"))
         inserted, changed = int(result.num_inserted_rows), int(result.num_updated_rows)
-        assert self.count() == before + inserted
         return AddReport(inserted, changed, len(rows) - inserted - changed)
 
     def _create(self, rows: pa.Table) -> None:
@@ -233,13 +231,17 @@ class Collection:
 
     def todo(self, entry: ModelEntry, *, batch_rows: int = 8_192) -> Iterator[pa.Table]:
         """Rows (id, text, text_hash) still without a vector from ``entry``'s model."""
-        query = self.docs().search().where(f"{entry.column} IS NULL").select([ID, TEXT, HASH])
-        reader = query.limit(None).to_batches(batch_rows) if hasattr(query, "to_batches") else None
-        if reader is None:
-            yield query.limit(None).to_arrow()
-            return
-        for batch in reader:
-            yield pa.Table.from_batches([batch])
+        query = self.docs().search().where(f"{entry.column} IS NULL").select([ID, TEXT, HASH]).limit(None)
+        pending: list[pa.RecordBatch] = []
+        for batch in query.to_batches(batch_rows):  # the reader's batches may be smaller: regroup
+            pending.append(batch)
+            if sum(b.num_rows for b in pending) >= batch_rows:
+                table = pa.Table.from_batches(pending)
+                yield table.slice(0, batch_rows)
+                rest = table.slice(batch_rows)
+                pending = rest.to_batches() if rest.num_rows else []
+        if pending:
+            yield pa.Table.from_batches(pending)
 
     def vectors_for_hashes(self, entry: ModelEntry, hashes: Sequence[str]) -> dict[str, np.ndarray]:
         """Vectors already in the collection for these texts (by content hash): not embedded again."""
