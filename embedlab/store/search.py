@@ -5,6 +5,7 @@ retrieval evaluation over a collection, with the ANN's recall against exact sear
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 from typing import Sequence
@@ -70,11 +71,12 @@ def pipeline_name(collection: Collection, entry: ModelEntry, *, hybrid: bool = F
 @dataclass(frozen=True)
 class Searched:
     """One query's results, best first (the columns asked for and ``score``: cosine, or the fused rank
-    score for hybrid), what ran, and how long the collection took (the query's embedding not included)."""
+    score for hybrid), what ran, how long the collection took, and the query's share of the embedding time."""
 
     frame: pd.DataFrame
     pipeline: str
     seconds: float
+    embed_seconds: float = 0.0
 
 
 def search_vector(collection: Collection, entry: ModelEntry, query: str, vector: np.ndarray, *, k: int = 10,
@@ -103,10 +105,13 @@ def search_timed(collection: Collection, model, queries: Sequence[str], *, k: in
                  exact: bool = False, columns: Sequence[str] = (ID, TEXT)) -> list[Searched]:
     """``search_vector`` for each query, embedded with ``model`` (which must be the collection's)."""
     entry = check_model(collection, model)
+    start = time.perf_counter()
     vectors = model.encode(list(queries), role="query")
+    embed_seconds = (time.perf_counter() - start) / max(1, len(queries))
     table = collection.docs()
-    return [search_vector(collection, entry, query, vector, k=k, hybrid=hybrid, exact=exact, columns=columns,
-                          table=table) for query, vector in zip(queries, vectors)]
+    return [dataclasses.replace(search_vector(collection, entry, query, vector, k=k, hybrid=hybrid, exact=exact,
+                                              columns=columns, table=table), embed_seconds=embed_seconds)
+            for query, vector in zip(queries, vectors)]
 
 
 def search(collection: Collection, model, queries: Sequence[str], *, k: int = 10, hybrid: bool = False,

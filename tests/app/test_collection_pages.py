@@ -7,12 +7,11 @@ import json
 import numpy as np
 import pytest
 
-from embedlab.bundled import bbc_news
 from embedlab.models import load_model
-from embedlab.store.build import index
 from embedlab.store.collection import ANN_MIN_ROWS, Collection
 from embedlab.store.evaluate import evaluate_collection
 from tests.app.views import open_view, run_job
+from tests.bbc_collection import build, titles
 from ui.bench_collection import KIND_TITLE
 from ui.collections import TYPED
 from ui.retrieval_collection import SOURCE
@@ -28,17 +27,14 @@ def bbc(tmp_path_factory):
     """A data folder holding the collection ``bbc``: BBC titles (id, text, category), and judgement files
     whose queries are the first sentence of an article, relevant = that article's title."""
     home = tmp_path_factory.mktemp("home")
-    frame = bbc_news().drop_duplicates("title").head(DOCS)
-    rows = tmp_path_factory.mktemp("input") / "titles.jsonl"
-    rows.write_text("".join(json.dumps({"id": r.id, "text": r.title, "category": r.label}) + "\n"
-                            for r in frame.itertuples()))
+    frame = titles(DOCS)
     picked = frame.sample(QUERIES, random_state=0)
     queries = "".join(json.dumps({"_id": f"q-{r.id}", "text": r.text.strip().split(". ")[0]}) + "\n"
                       for r in picked.itertuples()).encode()
     qrels = ("query-id\tcorpus-id\tscore\n" + "".join(f"q-{r.id}\t{r.id}\t1\n" for r in picked.itertuples())).encode()
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("EMBEDLAB_HOME", str(home))
-        index("bbc", str(rows), ["minilm", "wordllama"])
+        build(home, frame, ["minilm", "wordllama"])
         yield {"home": home, "frame": frame, "queries": queries, "qrels": qrels,
                "collection": Collection.open("bbc")}
 

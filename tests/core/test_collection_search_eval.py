@@ -71,7 +71,7 @@ def test_search_finds_the_nearest_with_the_other_columns_and_its_time(collection
     assert found.pipeline == "exact"  # no ANN index below ANN_MIN_ROWS
     assert found.frame["id"].tolist() == ["d0", "d1"] and found.frame["topic"].tolist() == ["pets", "pets"]
     assert found.frame["score"].tolist() == pytest.approx([1 / math.sqrt(1.25), 0.5 / math.sqrt(1.25)], abs=1e-5)
-    assert found.seconds > 0
+    assert found.seconds > 0 and found.embed_seconds > 0
 
 
 def test_hybrid_fuses_the_vector_and_the_full_text_ranking(collection, model):
