@@ -155,3 +155,19 @@ def test_benchmark_scores_the_collection_models_through_evaluate_collection(bbc)
     details = frames_with(at, "ANN recall@10 vs exact")[0]
     assert details.loc["minilm", "ANN recall@10 vs exact"] == pytest.approx(direct.recall_at_10_vs_exact)
     assert details.loc["minilm", "exact nDCG@10"] == pytest.approx(direct.results["minilm (exact)"]["nDCG@10"])
+
+
+def test_the_collection_choices_are_kept_through_a_page_switch(bbc):
+    at = lab(ret_coll_models=["wordllama", "minilm"])
+    at.text_input(key="ret_coll_query").input("Yukos")
+    at.slider(key="ret_coll_k").set_value(7)
+    at.toggle(key="ret_coll_hybrid").set_value(True)
+    at.toggle(key="ret_coll_exact").set_value(True).run()
+    at.switch_page("pages/home.py").run()
+    at.switch_page("pages/retrieval.py").run()
+    assert not at.exception and not at.error
+    assert at.radio(key="ret_source").value == SOURCE and at.selectbox(key="ret_coll_pick").value == "bbc"
+    assert at.multiselect(key="ret_coll_models").value == ["wordllama", "minilm"]
+    assert at.text_input(key="ret_coll_query").value == "Yukos" and at.slider(key="ret_coll_k").value == 7
+    assert at.toggle(key="ret_coll_hybrid").value and at.toggle(key="ret_coll_exact").value
+    assert [len(f) for f in frames_with(at, "category")] == [7, 7]
