@@ -25,7 +25,8 @@ def pick_collection(key: str) -> Collection | None:
     names = known_collections()
     options = [*names, TYPED]
     choice = st.selectbox("Collection", options, index=state.choice_index(f"{key}_pick", options),
-                          key=f"{key}_pick", help="Collections in the data folder (built with `embedlab index --collection NAME`), "
+                          key=f"{key}_pick",
+                          help="Collections in the data folder (built with `embedlab index --collection NAME`), "
                                "or any LanceDB folder or URI.")
     uri = st.text_input("Folder or URI", key=f"{key}_uri", placeholder="/data/support or s3://bucket/support") \
         if choice == TYPED else choice

@@ -14,7 +14,7 @@ from embedlab.errors import EmbedlabError
 from embedlab.jobs import Job, JobContext
 from embedlab.retrieval.metrics import DEFAULT_METRICS
 from embedlab.retrieval.pipeline import TOP_K_CHOICES
-from embedlab.store.collection import ID, TEXT, Collection
+from embedlab.store.collection import ANN_MIN_ROWS, ID, TEXT, Collection
 from embedlab.store.evaluate import evaluate_collection, judged_documents, judged_queries
 from embedlab.store.search import check_model, search_timed
 from ui import charts, jobs, jobview, state
@@ -73,7 +73,8 @@ def plan_section(collection: Collection, summary: dict) -> Plan:
                            key=state.RET_COLL_MODELS,
                            format_func=lambda n: f"{n} · {'ANN index' if usable[n]['ann_index'] else 'no ANN index'}",
                            help="Only models whose vectors the collection holds: its documents are not embedded "
-                                "again. Without an ANN index (fewer than 1,000 rows) a model is searched exactly.")
+                                f"again. Without an ANN index (fewer than {ANN_MIN_ROWS:,} rows) a model is searched "
+                                "exactly.")
     fts = summary["full_text_index"]
     hybrid = c2.toggle("Hybrid (RRF)", key=state.RET_COLL_HYBRID, disabled=not fts,
                        help="Each model's ranking fused with the collection's full-text (BM25) ranking by reciprocal "

@@ -123,7 +123,8 @@ def test_bad_input_gets_a_clear_error(bbc, tmp_path, monkeypatch):
     assert not any(b.key == "ret_coll_eval_go" for b in at.button)
     at = upload(at, "ret_coll", bbc["queries"], b"query-id\tcorpus-id\tscore\n" + b"".join(
         f"q-{i}\tother-{i}\t1\n".encode() for i in bbc["frame"]["id"]))
-    assert any(f"None of the {QUERIES} relevant documents in the qrels is in the collection" in e.value for e in at.error)
+    assert any(f"None of the {QUERIES} relevant documents in the qrels is in the collection" in e.value
+               for e in at.error)
     # A typed folder that is no collection.
     at.selectbox(key="ret_coll_pick").set_value(TYPED).run()
     at.text_input(key="ret_coll_uri").input(str(tmp_path / "nothing")).run()
