@@ -24,6 +24,8 @@ from embedlab.jobs import Job
 from embedlab.tables import read_table
 from embedlab.vectors import NAME_PREFIX, PrecomputedEmbedder
 from ui import charts, glossary, jobs, jobview, shell, state
+from ui.bench_collection import KIND_TITLE as COLLECTION_KIND
+from ui.bench_collection import collection_limits, collection_task_form
 from ui.models import model_choices
 from ui.vectors import own_vectors
 
@@ -58,23 +60,31 @@ def tasks_section() -> tuple[list[str], list[bench.Task]]:
     st.subheader("1 · Tasks")
     task_names = st.multiselect("Bundled tasks", list(bench.BUNDLED_TASK_NAMES), key=state.BENCH_TASKS)
     with st.expander("Add a task from your own data", expanded=bool(st.session_state.get("bench_custom"))):
-        kind = KINDS[st.selectbox("Task kind", list(KINDS), key="bench_kind")]
-        file = st.file_uploader("File (CSV, TSV, JSONL, Parquet)", type=["csv", "tsv", "jsonl", "json", "parquet"],
-                                key="bench_upload")
-        if file is not None:
-            st.session_state["bench_upload_kept"] = (file.name, file.getvalue())
-        kept = st.session_state.get("bench_upload_kept")
-        table = uploaded_table(kept) if kept else None
-        if table is not None:
-            add_task_form(table, kind, default_name=kept[0].rsplit(".", 1)[0])
+        title = st.selectbox("Task kind", [*KINDS, COLLECTION_KIND], key="bench_kind")
+        if title == COLLECTION_KIND:
+            collection_task_form()
+        else:
+            table_task_section(KINDS[title])
     custom_tasks = st.session_state.get("bench_custom", [])
     if custom_tasks:
         st.write("Your tasks: " + ", ".join(f"**{t.name}** ({t.kind})" for t in custom_tasks))
         if st.button("Remove your tasks", key="bench_clear"):
             st.session_state["bench_custom"] = []
             st.session_state[state.BENCH_OWN_VECTORS] = {}
+            st.session_state[state.BENCH_COLL_MODELS] = {}
             st.rerun()
     return task_names, custom_tasks
+
+
+def table_task_section(kind: str) -> None:
+    file = st.file_uploader("File (CSV, TSV, JSONL, Parquet)", type=["csv", "tsv", "jsonl", "json", "parquet"],
+                            key="bench_upload")
+    if file is not None:
+        st.session_state["bench_upload_kept"] = (file.name, file.getvalue())
+    kept = st.session_state.get("bench_upload_kept")
+    table = uploaded_table(kept) if kept else None
+    if table is not None:
+        add_task_form(table, kind, default_name=kept[0].rsplit(".", 1)[0])
 
 
 def uploaded_table(kept: tuple[str, bytes]) -> pd.DataFrame | None:
@@ -161,6 +171,7 @@ def models_section(task_names: list[str], custom_tasks: list[bench.Task]) -> Job
         st.caption("Your vectors, each on its own task: " + ", ".join(f"**{m.name}** ({t})" for t, m in own.items()))
     st.caption("First runs embed the BBC articles once per model (minutes for mpnet, about 40 min for smollm2 on "
                "two cores); the embedding and results caches make every later run quick.")
+    limits = collection_limits(list(models), [*task_names, *(t.name for t in custom_tasks)])
     job = jobs.latest(KIND)
     busy = job is not None and job.running
     jobview.cost_lines([], KIND)
@@ -170,7 +181,7 @@ def models_section(task_names: list[str], custom_tasks: list[bench.Task]) -> Job
         try:
             jobs.submit(bench_job(list(models), tasks, settings={"widgets": state.snapshot(state.BENCH_KEYS)},
                                   ready={m.name: m for m in own.values()},
-                                  model_tasks={m.name: [t] for t, m in own.items()}))
+                                  model_tasks={**limits, **{m.name: [t] for t, m in own.items()}}))
         except RuntimeError as exc:
             st.error(str(exc))
     if not has_tasks:

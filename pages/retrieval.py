@@ -30,6 +30,8 @@ from embedlab.retrieval.rerank_cost import TimedReranker, estimate_cost
 from embedlab.retrieval.search import BM25Index, DenseIndex
 from ui import charts, glossary, jobs, jobview, shell, state
 from ui.models import get_model, load_many, model_choices
+from ui.retrieval_collection import SOURCE as COLLECTION
+from ui.retrieval_collection import collection_lab
 from ui.retrieval_tabs import SCORE_COLUMN, drill_down, late_interaction_section, result_frame
 from ui.vectors import retrieval_vectors, searchable
 
@@ -122,8 +124,7 @@ def uploaded_data() -> RetrievalData:
         st.stop()
 
 
-def data_section() -> RetrievalData:
-    source = st.radio("Corpus", [BBC, UPLOAD], key=state.RET_SOURCE, horizontal=True)
+def data_section(source: str) -> RetrievalData:
     data = bbc_data() if source == BBC else uploaded_data()
     st.write(f"**{data.summary()}**" + "".join(f" · {n}" for n in data.notes))
     return data
@@ -369,13 +370,19 @@ st.title("Retrieval lab")
 st.caption("Bi-encoder first stage, BM25 and hybrid (reciprocal rank fusion), reranking of the top results, "
            "late interaction explained token by token, and evaluation with qrels computed as mteb/pytrec_eval do.",
            help=glossary.helps("bi-encoder", "BM25", "RRF", "reranker: maxsim", "qrels"))
-corpus = data_section()
-corpus_hash = corpus_key(corpus)
-loaded, plan = pipelines_section(corpus)
-search_tab, eval_tab, late_tab = st.tabs(["Search", "Evaluate", "Late interaction"])
-with search_tab:
-    search_section(corpus, corpus_hash, loaded, plan)
-with eval_tab:
-    evaluate_section(corpus, corpus_hash, loaded, plan)
-with late_tab:
-    late_interaction_section(corpus, loaded)
+source = st.radio("Corpus", [BBC, UPLOAD, COLLECTION], key=state.RET_SOURCE, horizontal=True,
+                  help="A collection keeps its documents and vectors in LanceDB (built with `embedlab index`): "
+                       "searched through its ANN index, for corpora too large to embed here.")
+if source == COLLECTION:
+    collection_lab()
+else:
+    corpus = data_section(source)
+    corpus_hash = corpus_key(corpus)
+    loaded, plan = pipelines_section(corpus)
+    search_tab, eval_tab, late_tab = st.tabs(["Search", "Evaluate", "Late interaction"])
+    with search_tab:
+        search_section(corpus, corpus_hash, loaded, plan)
+    with eval_tab:
+        evaluate_section(corpus, corpus_hash, loaded, plan)
+    with late_tab:
+        late_interaction_section(corpus, loaded)

@@ -99,6 +99,15 @@ RET_LAST_SEARCH = "ret_last_search"  # {"query": str, "hits": {pipeline: doc pos
 RET_EVAL = "ret_eval"  # {"corpus": hash, "data": RetrievalData, "rankings": [Ranking]}
 RET_DOC_VECTORS = VectorKeys("ret_docvec")  # uploaded document vectors, aligned with the corpus
 RET_QUERY_VECTORS = VectorKeys("ret_qvec")  # uploaded query vectors, aligned with the queries
+RET_COLL = "ret_coll"  # the collection picker's widgets: ret_coll_pick, ret_coll_uri (ui/collections.py)
+RET_COLL_MODELS = "ret_coll_models"
+RET_COLL_HYBRID = "ret_coll_hybrid"
+RET_COLL_EXACT = "ret_coll_exact"
+RET_COLL_QUERY = "ret_coll_query"
+RET_COLL_K = "ret_coll_k"
+RET_COLL_MAX_Q = "ret_coll_max_q"
+RET_COLL_TOP_K = "ret_coll_top_k"
+RET_COLL_EVAL = "ret_coll_eval"  # {"collection": uri, "evals": [CollectionEval]}
 
 FT_SOURCE = "ft_source"
 FT_BBC_ROWS = "ft_bbc_rows"
@@ -131,6 +140,8 @@ BENCH_TASKS = "bench_tasks"
 BENCH_MODELS = "bench_models"
 BENCH_VECTORS = VectorKeys("bench_vec")  # vectors for the rows of the table a task is added from
 BENCH_OWN_VECTORS = "bench_own_vectors"  # task name -> PrecomputedEmbedder, for the tasks added with vectors
+BENCH_COLL = "bench_coll"  # the collection picker's widgets on the Benchmark page
+BENCH_COLL_MODELS = "bench_coll_models"  # collection task name -> the models with vectors in its collection
 
 DEFAULT_SIM_MODELS = ["minilm", "minilm@cls", "smollm2"]
 
@@ -153,6 +164,11 @@ WIDGET_DEFAULTS = {
     RET_K: 10,
     RET_MAX_Q: 300,
     RET_TOP_K: QUICK_TOP_K,
+    RET_COLL_HYBRID: False,
+    RET_COLL_EXACT: False,
+    RET_COLL_K: 10,
+    RET_COLL_MAX_Q: 0,
+    RET_COLL_TOP_K: QUICK_TOP_K,
     FT_BBC_ROWS: FT_BBC_ROWS_DEFAULT,
     FT_MINE: FT_DEFAULTS.mine,
     FT_MODEL: FT_DEFAULTS.model,
@@ -183,6 +199,8 @@ WIDGET_DEFAULTS = {
 KEPT_WIDGETS = [SIM_SOURCE, SIM_TEXT, SIM_GEOMETRY_SOURCE, EXP_SOURCE, EXP_TEXT_COL, EXP_LABEL_COL, EXP_ID_COL,
                 EXP_CMP_COLOUR, RET_SOURCE, RET_QUERY, RET_LI_QUERY,
                 RET_LI_DOC, FT_SOURCE, FT_WORKFLOW, FT_NAME,
+                RET_COLL_MODELS, RET_COLL_QUERY, f"{RET_COLL}_pick", f"{RET_COLL}_uri", f"{BENCH_COLL}_pick",
+                f"{BENCH_COLL}_uri", "bench_coll_name", "bench_coll_exact",
                 "sim_diff_a", "sim_diff_b",
                 "exp_cmp_a", "exp_cmp_b", "exp_cmp_k",
                 "ret_rerank_base", "ret_pick", "ret_drill_stage", "ret_drill_q", "ret_li_model", "ret_li_doc_pick",
@@ -205,7 +223,10 @@ EXPLORER_KEYS = [EXP_SOURCE, EXP_FILE, EXP_MODELS, EXP_METHOD, EXP_NEIGHBORS, EX
 RETRIEVAL_KEYS = [RET_SOURCE, RET_MODELS, RET_BM25, RET_HYBRID, RET_RERANKER, RET_DEPTH, RET_QUERY, RET_K, RET_MAX_Q,
                   RET_TOP_K, "ret_rerank_base", "ret_pick", "ret_up_corpus_kept", "ret_up_queries_kept",
                   "ret_up_qrels_kept", *(k for v in (RET_DOC_VECTORS, RET_QUERY_VECTORS)
-                                         for k in (v.file, v.column, v.id_column))]
+                                         for k in (v.file, v.column, v.id_column)),
+                  f"{RET_COLL}_pick", f"{RET_COLL}_uri", RET_COLL_MODELS, RET_COLL_HYBRID, RET_COLL_EXACT,
+                  RET_COLL_QUERY, RET_COLL_K, RET_COLL_MAX_Q, RET_COLL_TOP_K, f"{RET_COLL}_queries_kept",
+                  f"{RET_COLL}_qrels_kept"]
 BENCH_KEYS = [BENCH_TASKS, BENCH_MODELS]
 FINETUNE_KEYS = [FT_SOURCE, FT_BBC_ROWS, FT_MINE, FT_WORKFLOW, FT_MODEL, FT_EPOCHS, FT_BATCH, FT_LR, FT_MAXLEN, FT_HELD,
                  FT_LOSS_TRAINER, FT_LOSS_LOOP, FT_SCALE, FT_TEMP, FT_MARGIN, FT_DISTANCE, FT_POOLING, FT_PROJ, FT_LORA,

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
+import pandas as pd
 
 from embedlab.errors import DataError
 from embedlab.retrieval import metrics
@@ -35,6 +36,14 @@ class CollectionEval:
     recall_at_10_vs_exact: float | None  # ANN top 10 against exact top 10, mean over queries
     notes: list[str] = field(default_factory=list)
 
+    def table(self) -> pd.DataFrame:
+        """One row per pipeline: every metric, then its p50 and p95 latency in milliseconds."""
+        frame = pd.DataFrame(self.results).T
+        frame["p50 ms"] = [self.latency_ms[p]["p50"] for p in frame.index]
+        frame["p95 ms"] = [self.latency_ms[p]["p95"] for p in frame.index]
+        frame.index.name = "pipeline"
+        return frame
+
 
 def judged_queries(queries_source, qrels_source, *, max_queries: int = 0, seed: int = 0):
     """(query ids, texts, qrels) for the queries that have a relevant judgement, as BEIR/mteb evaluate."""
@@ -48,18 +57,37 @@ def judged_queries(queries_source, qrels_source, *, max_queries: int = 0, seed: 
     return [qids[i] for i in keep], [texts[i] for i in keep], {qids[i]: qrels[qids[i]] for i in keep}
 
 
+def judged_documents(collection: Collection, qrels: dict[str, dict[str, int]]) -> list[str]:
+    """Notes on the relevant documents the collection lacks; an error when it has none of them (the
+    qrels belong to another corpus, or the collection was built with other ids), not a score of 0."""
+    relevant = sorted({d for docs in qrels.values() for d, s in docs.items() if s > 0})
+    found = 0
+    for start in range(0, len(relevant), 500):
+        part = ", ".join("'" + d.replace("'", "''") + "'" for d in relevant[start:start + 500])
+        found += collection.count(f"{ID} IN ({part})")
+    if not found:
+        raise DataError(f"None of the {len(relevant):,} relevant documents in the qrels is in the collection "
+                        f"(e.g. {relevant[0]!r}): the qrels must use the collection's ids.")
+    if found < len(relevant):
+        return [(f"{len(relevant) - found:,} of the {len(relevant):,} relevant documents are not in the "
+                 "collection: the queries that need them cannot find them.")]
+    return []
+
+
 def evaluate_collection(collection: Collection, model, queries_source, qrels_source, *, top_k: int = 100,
                         exact: bool = False, hybrid: bool = False, ignore_identical_ids: bool = False,
                         max_queries: int = 0, progress: Progress | None = None) -> CollectionEval:
     # 1. The model must be the one that made the collection's vectors; the queries must be judged.
     entry = check_model(collection, model)
     qids, texts, qrels = judged_queries(queries_source, qrels_source, max_queries=max_queries)
-    notes = []
+    notes = judged_documents(collection, qrels)
     ann = collection.has_ann(entry) and not exact
     if not collection.has_ann(entry) and not exact:
         notes.append("The collection has no ANN index for this model (too few rows): searched exactly.")
     # 2. Embed the queries, 3. search each one (timed alone: that is a user's latency).
-    vectors = model.encode(texts, role="query")
+    vectors = model.encode(texts, role="query",
+                           progress=(lambda done, total: progress("embedding the queries", done, total))
+                           if progress else None)
     table = collection.docs()
     name = f"{entry.name} ({'ANN' if ann else 'exact'})"
     runs: dict[str, dict] = {name: {}}
