@@ -24,7 +24,8 @@ START_HERE = {
                           "leaderboard that keeps every earlier result.",
 }
 CLI_LINE = ("Command line: `embedlab --help` (or `python -m embedlab --help`): models, embed, cluster, "
-            "eval sts|retrieval|clustering|classification|pair-classification|dedup, finetune, distill, bench.")
+            "eval sts|retrieval|clustering|classification|pair-classification|dedup, finetune, distill, bench; "
+            "collections past one machine: index, search, collection.")
 
 
 def start_here_section() -> None:
