@@ -78,14 +78,8 @@ def cmd_eval_collection(args: argparse.Namespace) -> int:
     if args.json:
         print_json(result)
         return 0
-    import pandas as pd
-
     print(f"Retrieval  collection={result.collection}  {result.documents:,} documents · {result.queries:,} queries")
-    table = pd.DataFrame(result.results).T
-    for pipeline, lat in result.latency_ms.items():
-        table.loc[pipeline, "p50 ms"] = lat["p50"]
-        table.loc[pipeline, "p95 ms"] = lat["p95"]
-    print(table.to_string(float_format=lambda v: f"{v:.4f}"))
+    print(result.table().to_string(float_format=lambda v: f"{v:.4f}"))
     if result.recall_at_10_vs_exact is not None:
         print(f"ANN recall@10 against exact search: {result.recall_at_10_vs_exact:.4f}")
     return 0
