@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from embedlab.errors import OptionError
 from embedlab.store.collection import HASH, ID, TEXT, AddReport, Collection, ModelEntry, entry_for
-from embedlab.store.reading import check_ids, input_spec, plan_columns, read_local, shape_rows
+from embedlab.store.reading import check_ids, input_spec, keep_first_text, plan_columns, read_local, shape_rows
 
 log = logging.getLogger(__name__)
 ENGINES = ("local", "ray")
@@ -91,7 +91,7 @@ def _finish(collection: Collection, spec, entries, loaded, *, engine: str, start
     else:
         table = read_local(spec)
         id_col, text_col, beir, notes = plan_columns(spec, table.column_names)
-        rows = shape_rows(table, id_col=id_col, text_col=text_col, beir=beir)
+        rows = keep_first_text(shape_rows(table, id_col=id_col, text_col=text_col, beir=beir), id_col)
     check_ids(rows)
     collection.check_rows(rows)
     # 3. Rows in (one commit), 4. each model's missing vectors, 5. indexes.

@@ -18,7 +18,7 @@ import numpy as np
 import pyarrow as pa
 
 from embedlab.errors import DataError
-from embedlab.store.reading import InputSpec, plan_columns, shape_rows
+from embedlab.store.reading import InputSpec, keep_first_text, plan_columns, shape_rows
 
 log = logging.getLogger(__name__)
 ENCODE_BATCH = 256  # texts per actor call: big enough to keep an actor busy, small enough to retry cheaply
@@ -79,7 +79,7 @@ def read_rows(spec: InputSpec) -> tuple[pa.Table, list[str]]:
     parts = [b for b in shaped.iter_batches(batch_size=None, batch_format="pyarrow") if b.num_rows]
     if not parts:
         raise DataError("The input has no row with text.")
-    return pa.concat_tables(parts, promote_options="permissive"), notes
+    return keep_first_text(pa.concat_tables(parts, promote_options="permissive"), id_col), notes
 
 
 class EncodeActor:
