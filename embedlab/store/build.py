@@ -66,19 +66,23 @@ def index(uri: str, pattern: str, models: Sequence[str], *, text_column: str | N
     # 1. Everything the user gave, checked before anything is written.
     spec = input_spec(pattern, text_column=text_column, id_column=id_column)
     collection = Collection.open(uri, create=True)
-    loaded = _load(models)
-    entries = [entry_for(m) for m in loaded]
-    for entry in entries:
-        _check_entry(collection, entry)
-    if engine == "local":
-        return _finish(collection, spec, entries, loaded, engine="local", start=start, batch_size=batch_size,
-                       progress=progress)
-    from embedlab.store import ray_engine
+    try:
+        loaded = _load(models)
+        entries = [entry_for(m) for m in loaded]
+        for entry in entries:
+            _check_entry(collection, entry)
+        if engine == "local":
+            return _finish(collection, spec, entries, loaded, engine="local", start=start, batch_size=batch_size,
+                           progress=progress)
+        from embedlab.store import ray_engine
 
-    with ray_engine.cluster(ray_address, num_cpus=num_cpus) as resources:
-        pool = workers or ray_engine.default_workers(resources)
-        return _finish(collection, spec, entries, loaded, engine="ray", start=start, batch_size=batch_size,
-                       progress=progress, workers=pool)
+        with ray_engine.cluster(ray_address, num_cpus=num_cpus) as resources:
+            pool = workers or ray_engine.default_workers(resources)
+            return _finish(collection, spec, entries, loaded, engine="ray", start=start, batch_size=batch_size,
+                           progress=progress, workers=pool)
+    except BaseException:
+        collection.discard_if_unused()  # a new collection refused before its first row: no empty folder left
+        raise
 
 
 def _finish(collection: Collection, spec, entries, loaded, *, engine: str, start: float, batch_size: int,
