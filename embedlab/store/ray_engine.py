@@ -54,28 +54,45 @@ def cluster(address: str | None = None, *, num_cpus: int | None = None) -> Itera
             ray.shutdown()
 
 
+@contextmanager
+def _in_file_order() -> Iterator[None]:
+    """Datasets made inside keep the input's row order, as the local reader does (so the same copy of a
+    repeated text is kept). Ray Data snapshots its context when a dataset is made: nothing else changes."""
+    import ray.data
+
+    options = ray.data.DataContext.get_current().execution_options
+    before = options.preserve_order
+    options.preserve_order = True
+    try:
+        yield
+    finally:
+        options.preserve_order = before
+
+
 def read_rows(spec: InputSpec) -> tuple[pa.Table, list[str]]:
     """The input read by Ray Data and shaped to (id, text, text_hash, other columns) by Ray tasks."""
     import ray.data
 
     files = list(spec.files)
-    try:
-        if spec.fmt == "parquet":
-            ds = ray.data.read_parquet(files)
-        elif spec.fmt == "json":
-            ds = ray.data.read_json(files)
-        else:
-            import pyarrow.csv as pcsv
+    with _in_file_order():
+        try:
+            if spec.fmt == "parquet":
+                ds = ray.data.read_parquet(files)
+            elif spec.fmt == "json":
+                ds = ray.data.read_json(files)
+            else:
+                import pyarrow.csv as pcsv
 
-            opts = pcsv.ParseOptions(delimiter="\t" if spec.fmt == "tsv" else ",", newlines_in_values=True)
-            ds = ray.data.read_csv(files, parse_options=opts)
-        names = list(ds.schema().names)
-    except Exception as exc:  # Ray wraps the reader's error in its own types
-        first = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
-        raise DataError(f"Ray Data could not read {', '.join(files)[:200]} as {spec.fmt.upper()}: {first[:200]}") from None
-    id_col, text_col, beir, notes = plan_columns(spec, names)
-    shaped = ds.map_batches(shape_rows, batch_format="pyarrow",
-                            fn_kwargs={"id_col": id_col, "text_col": text_col, "beir": beir})
+                opts = pcsv.ParseOptions(delimiter="\t" if spec.fmt == "tsv" else ",", newlines_in_values=True)
+                ds = ray.data.read_csv(files, parse_options=opts)
+            names = list(ds.schema().names)
+        except Exception as exc:  # Ray wraps the reader's error in its own types
+            first = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+            raise DataError(f"Ray Data could not read {', '.join(files)[:200]} as {spec.fmt.upper()}: "
+                            f"{first[:200]}") from None
+        id_col, text_col, beir, notes = plan_columns(spec, names)
+        shaped = ds.map_batches(shape_rows, batch_format="pyarrow",
+                                fn_kwargs={"id_col": id_col, "text_col": text_col, "beir": beir})
     parts = [b for b in shaped.iter_batches(batch_size=None, batch_format="pyarrow") if b.num_rows]
     if not parts:
         raise DataError("The input has no row with text.")
