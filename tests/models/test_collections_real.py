@@ -149,6 +149,41 @@ def test_local_and_ray_engines_give_the_same_rows_and_vectors(tmp_path, bbc300, 
     assert_same_vectors(vectors(remote), vectors(local))
 
 
+def test_ray_data_reads_what_the_local_reader_reads(tmp_path, ray_cluster):
+    """Every format, and rows without ids whose repeated text spans two files (two Ray blocks)."""
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+    import pyarrow.parquet as pq
+
+    from embedlab.store import ray_engine
+    from embedlab.store.reading import (
+        input_spec,
+        keep_first_text,
+        plan_columns,
+        read_local,
+        shape_rows,
+    )
+
+    records = [{"id": f"r{i}", "text": f"row, \"{i}\"", "topic": f"t{i % 2}"} for i in range(6)]
+    table = pa.Table.from_pylist(records)
+    pq.write_table(table, tmp_path / "a.parquet")
+    write_jsonl(tmp_path / "a.jsonl", records)
+    pcsv.write_csv(table, tmp_path / "a.csv")
+    pcsv.write_csv(table, tmp_path / "a.tsv", pcsv.WriteOptions(delimiter="\t", quoting_style="needed"))
+    (tmp_path / "n1.csv").write_text("text,topic\nsame text,a\nfirst only,b\n")
+    (tmp_path / "n2.csv").write_text("text,topic\nsecond only,c\nsame text,d\n")
+    for pattern in ("a.parquet", "a.jsonl", "a.csv", "a.tsv", "n*.csv"):
+        spec = input_spec(str(tmp_path / pattern))
+        local = read_local(spec)
+        id_col, text_col, beir, _ = plan_columns(spec, local.column_names)
+        expected = keep_first_text(shape_rows(local, id_col=id_col, text_col=text_col, beir=beir), id_col)
+        got, _ = ray_engine.read_rows(spec)
+        assert got.to_pylist() == expected.to_pylist(), pattern  # the same rows in file order
+    assert got["text"].to_pylist() == ["same text", "first only", "second only"]
+    assert got["topic"].to_pylist() == ["a", "b", "c"]  # the first copy of a repeated text is kept
+    assert not ray_cluster.data.DataContext.get_current().execution_options.preserve_order  # only for reading
+
+
 def test_an_interrupted_local_build_resumes_with_the_rest(tmp_path, short_file, local_short):
     class Stop(KeyboardInterrupt):
         """What Ctrl-C does to a build: an exception out of the middle of the loop."""
