@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from embedlab.errors import OptionError
 from embedlab.store.collection import HASH, ID, TEXT, AddReport, Collection, ModelEntry, entry_for
-from embedlab.store.reading import check_ids, input_spec, plan_columns, read_local, shape_rows
+from embedlab.store.reading import check_ids, input_spec, keep_first_text, plan_columns, read_local, shape_rows
 
 log = logging.getLogger(__name__)
 ENGINES = ("local", "ray")
@@ -66,19 +66,23 @@ def index(uri: str, pattern: str, models: Sequence[str], *, text_column: str | N
     # 1. Everything the user gave, checked before anything is written.
     spec = input_spec(pattern, text_column=text_column, id_column=id_column)
     collection = Collection.open(uri, create=True)
-    loaded = _load(models)
-    entries = [entry_for(m) for m in loaded]
-    for entry in entries:
-        _check_entry(collection, entry)
-    if engine == "local":
-        return _finish(collection, spec, entries, loaded, engine="local", start=start, batch_size=batch_size,
-                       progress=progress)
-    from embedlab.store import ray_engine
+    try:
+        loaded = _load(models)
+        entries = [entry_for(m) for m in loaded]
+        for entry in entries:
+            _check_entry(collection, entry)
+        if engine == "local":
+            return _finish(collection, spec, entries, loaded, engine="local", start=start, batch_size=batch_size,
+                           progress=progress)
+        from embedlab.store import ray_engine
 
-    with ray_engine.cluster(ray_address, num_cpus=num_cpus) as resources:
-        pool = workers or ray_engine.default_workers(resources)
-        return _finish(collection, spec, entries, loaded, engine="ray", start=start, batch_size=batch_size,
-                       progress=progress, workers=pool)
+        with ray_engine.cluster(ray_address, num_cpus=num_cpus) as resources:
+            pool = workers or ray_engine.default_workers(resources)
+            return _finish(collection, spec, entries, loaded, engine="ray", start=start, batch_size=batch_size,
+                           progress=progress, workers=pool)
+    except BaseException:
+        collection.discard_if_unused()  # a new collection refused before its first row: no empty folder left
+        raise
 
 
 def _finish(collection: Collection, spec, entries, loaded, *, engine: str, start: float, batch_size: int,
@@ -91,7 +95,7 @@ def _finish(collection: Collection, spec, entries, loaded, *, engine: str, start
     else:
         table = read_local(spec)
         id_col, text_col, beir, notes = plan_columns(spec, table.column_names)
-        rows = shape_rows(table, id_col=id_col, text_col=text_col, beir=beir)
+        rows = keep_first_text(shape_rows(table, id_col=id_col, text_col=text_col, beir=beir), id_col)
     check_ids(rows)
     collection.check_rows(rows)
     # 3. Rows in (one commit), 4. each model's missing vectors, 5. indexes.

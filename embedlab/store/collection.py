@@ -91,9 +91,10 @@ def _is_local(uri: str) -> bool:
 class Collection:
     """Open with ``Collection.open(uri)``; ``create=True`` makes an empty one if nothing is there."""
 
-    def __init__(self, uri: str, db) -> None:
+    def __init__(self, uri: str, db, *, made: bool = False) -> None:
         self.uri = uri
         self.db = db
+        self.made = made  # this open created the (local) folder
 
     # --- opening -----------------------------------------------------------------------------
 
@@ -102,8 +103,10 @@ class Collection:
         import lancedb
 
         uri = resolve(uri)
+        made = False
         if _is_local(uri):
             path = Path(uri).expanduser()
+            made = create and not path.exists()
             if path.exists() and not path.is_dir():
                 raise DataError(f"{path} is a file, not a collection: give a folder (new or existing).")
             if not create and not (path / f"{DOCS}.lance").is_dir():
@@ -111,10 +114,19 @@ class Collection:
                                 "--input FILE --model NAME`.")
             uri = str(path)
         db = lancedb.connect(uri)
-        found = cls(uri, db)
+        found = cls(uri, db, made=made)
         if not create and DOCS not in found._tables():
             raise DataError(f"No collection at {uri}: it has no '{DOCS}' table.")
         return found
+
+    def discard_if_unused(self) -> None:
+        """Remove the folder this open created if nothing was written into it: a refused first build
+        leaves nothing behind (an interrupted one keeps its rows, to resume)."""
+        if self.made and not self.exists:
+            try:
+                Path(self.uri).rmdir()  # only ever an empty folder
+            except OSError:
+                pass
 
     def _tables(self) -> list[str]:
         return list(self.db.list_tables().tables)

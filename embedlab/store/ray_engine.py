@@ -18,7 +18,7 @@ import numpy as np
 import pyarrow as pa
 
 from embedlab.errors import DataError
-from embedlab.store.reading import InputSpec, plan_columns, shape_rows
+from embedlab.store.reading import InputSpec, keep_first_text, plan_columns, shape_rows
 
 log = logging.getLogger(__name__)
 ENCODE_BATCH = 256  # texts per actor call: big enough to keep an actor busy, small enough to retry cheaply
@@ -54,6 +54,21 @@ def cluster(address: str | None = None, *, num_cpus: int | None = None) -> Itera
             ray.shutdown()
 
 
+@contextmanager
+def _in_file_order() -> Iterator[None]:
+    """Datasets made inside keep the input's row order, as the local reader does (so the same copy of a
+    repeated text is kept). Ray Data snapshots its context when a dataset is made: nothing else changes."""
+    import ray.data
+
+    options = ray.data.DataContext.get_current().execution_options
+    before = options.preserve_order
+    options.preserve_order = True
+    try:
+        yield
+    finally:
+        options.preserve_order = before
+
+
 def read_rows(spec: InputSpec) -> tuple[pa.Table, list[str]]:
     """The input read by Ray Data and shaped to (id, text, text_hash, other columns) by Ray tasks."""
     import ray
@@ -62,27 +77,29 @@ def read_rows(spec: InputSpec) -> tuple[pa.Table, list[str]]:
     files = list(spec.files)
     if len(ray.nodes()) > 1:  # a local path exists on this machine only: read it here, not on a worker
         files = [f if "://" in f else f"local://{os.path.abspath(f)}" for f in files]
-    try:
-        if spec.fmt == "parquet":
-            ds = ray.data.read_parquet(files)
-        elif spec.fmt == "json":
-            ds = ray.data.read_json(files)
-        else:
-            import pyarrow.csv as pcsv
+    with _in_file_order():
+        try:
+            if spec.fmt == "parquet":
+                ds = ray.data.read_parquet(files)
+            elif spec.fmt == "json":
+                ds = ray.data.read_json(files)
+            else:
+                import pyarrow.csv as pcsv
 
-            opts = pcsv.ParseOptions(delimiter="\t" if spec.fmt == "tsv" else ",", newlines_in_values=True)
-            ds = ray.data.read_csv(files, parse_options=opts)
-        names = list(ds.schema().names)
-    except Exception as exc:  # Ray wraps the reader's error in its own types
-        first = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
-        raise DataError(f"Ray Data could not read {', '.join(files)[:200]} as {spec.fmt.upper()}: {first[:200]}") from None
-    id_col, text_col, beir, notes = plan_columns(spec, names)
-    shaped = ds.map_batches(shape_rows, batch_format="pyarrow",
-                            fn_kwargs={"id_col": id_col, "text_col": text_col, "beir": beir})
+                opts = pcsv.ParseOptions(delimiter="\t" if spec.fmt == "tsv" else ",", newlines_in_values=True)
+                ds = ray.data.read_csv(files, parse_options=opts)
+            names = list(ds.schema().names)
+        except Exception as exc:  # Ray wraps the reader's error in its own types
+            first = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+            raise DataError(f"Ray Data could not read {', '.join(files)[:200]} as {spec.fmt.upper()}: "
+                            f"{first[:200]}") from None
+        id_col, text_col, beir, notes = plan_columns(spec, names)
+        shaped = ds.map_batches(shape_rows, batch_format="pyarrow",
+                                fn_kwargs={"id_col": id_col, "text_col": text_col, "beir": beir})
     parts = [b for b in shaped.iter_batches(batch_size=None, batch_format="pyarrow") if b.num_rows]
     if not parts:
         raise DataError("The input has no row with text.")
-    return pa.concat_tables(parts, promote_options="permissive"), notes
+    return keep_first_text(pa.concat_tables(parts, promote_options="permissive"), id_col), notes
 
 
 class EncodeActor:

@@ -138,6 +138,17 @@ def shape_rows(batch: pa.Table, *, id_col: str | None, text_col: str, beir: bool
     return pa.table(columns)
 
 
+def keep_first_text(rows: pa.Table, id_col: str | None) -> pa.Table:
+    """Rows identified by their text's hash (no id column): a repeated text is one document, kept once
+    (its first row), not a repeated id. Rows with ids of their own are left for ``check_ids``."""
+    if id_col is not None:
+        return rows
+    first: dict[str, int] = {}
+    for i, h in enumerate(rows[ID].to_pylist()):
+        first.setdefault(h, i)
+    return rows if len(first) == rows.num_rows else rows.take(pa.array(sorted(first.values()), pa.int64()))
+
+
 def check_ids(rows: pa.Table) -> None:
     ids = rows[ID]
     if rows.num_rows == 0:
