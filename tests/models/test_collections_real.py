@@ -452,3 +452,25 @@ def test_eval_retrieval_through_the_ann_index_matches_exact_search(tmp_path, bbc
     print(f"\nnDCG@10 ANN {through_index:.4f} exact {exact_ndcg:.4f}; recall@10 vs exact "
           f"{ann['recall_at_10_vs_exact']:.4f}; p50 ANN {ann['latency_ms']['minilm (ANN)']['p50']:.2f} ms, "
           f"exact {ann['latency_ms']['minilm (exact)']['p50']:.2f} ms")
+
+
+# --- the other commands ------------------------------------------------------------------------------
+
+
+def test_search_and_collection_commands_on_a_built_collection(local300, bbc300, capsys):
+    """`embedlab search` finds an article by its own title (the BBC pairing), `--hybrid` too; `embedlab
+    collection --json` says what the collection holds."""
+    data = json.loads((bbc300 / "queries.jsonl").read_text().splitlines()[0])
+    qrels = (bbc300 / "qrels" / "test.tsv").read_text().splitlines()
+    relevant = next(line.split("\t")[1] for line in qrels[1:] if line.split("\t")[0] == data["_id"])
+    for extra in ([], ["--hybrid"], ["--exact"]):
+        assert main(["search", "--collection", str(local300), "--model", "minilm", "--k", "5", "--json",
+                     *extra, data["text"]]) == 0
+        hits = json.loads(capsys.readouterr().out)
+        assert len(hits) == 5 and hits[0]["id"] == relevant, (extra, hits[0])
+    assert main(["collection", "--collection", str(local300), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["documents"] == 300 and summary["models"]["minilm"]["embedded"] == 300
+    assert summary["full_text_index"] is True and summary["models"]["minilm"]["ann_index"] is False  # < 1,000 rows
+    assert main(["search", "--collection", str(local300), "--model", "wordllama", "x"]) == 2
+    assert "has no vectors from model 'wordllama'" in capsys.readouterr().err
