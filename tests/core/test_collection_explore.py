@@ -12,7 +12,7 @@ from embedlab.explorer.clustering import NOISE, ClusterConfig
 from embedlab.explorer.pipeline import ExploreConfig
 from embedlab.explorer.projection import ProjectionConfig
 from embedlab.explorer.topics import ctfidf_keywords
-from embedlab.store.collection import Collection, ModelEntry, column_for
+from embedlab.store.collection import Collection
 from embedlab.store.explore import (
     CollectionMap,
     assign_all,
@@ -20,44 +20,27 @@ from embedlab.store.explore import (
     explore_collection,
     highlight,
     place_hits,
+    similar,
 )
 from embedlab.store.search import vector_search
+from tests.fakes import BLOB_DIM as DIM
+from tests.fakes import BLOB_WORDS as TOPIC_WORDS
+from tests.fakes import BLOBS, PER_BLOB, blob_collection, blob_entry, blob_rows
 
-DIM, BLOBS, PER_BLOB = 32, 4, 300
-TOPIC_WORDS = [["apple", "banana", "cherry", "grape"], ["engine", "piston", "gear", "clutch"],
-               ["violin", "cello", "sonata", "tempo"], ["glacier", "fjord", "tundra", "iceberg"]]
-FILLER = ["report", "today", "people", "place", "thing", "week"]
 CONFIG = ExploreConfig(projection=ProjectionConfig(method="pca"),
                        clustering=ClusterConfig(min_cluster_size=10, space="raw"))
 
 
-def blob_rows(seed: int = 0):
-    """Ids, texts, blob of each row and unit vectors: blob b's vectors lie close to the b-th axis."""
-    rng = np.random.default_rng(seed)
-    blob = np.repeat(np.arange(BLOBS), PER_BLOB)
-    vectors = np.eye(DIM, dtype=np.float32)[blob] + rng.normal(0, 0.05, size=(len(blob), DIM)).astype(np.float32)
-    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    texts = [" ".join([*rng.choice(TOPIC_WORDS[b], 3), *rng.choice(FILLER, 3)]) for b in blob]
-    ids = [f"d{i:05d}" for i in range(len(blob))]
-    return ids, texts, blob, vectors
+def blob_of(doc_id: str) -> int:
+    return int(blob_rows()[2][int(doc_id[1:])])
 
 
-def entry() -> ModelEntry:
-    return ModelEntry(name="blobs", column=column_for("blobs"), fingerprint="fp-blobs", dim=DIM, kind="test",
-                      pooling="none", backend="numpy", spec="{}", added=0.0)
+def entry():
+    return blob_entry()
 
 
-def build(path, order=None, *, indexes: bool = False) -> Collection:
-    ids, texts, blob, vectors = blob_rows()
-    order = np.arange(len(ids)) if order is None else order
-    collection = Collection.open(str(path), create=True)
-    collection.add_rows(pa.table({"id": [ids[i] for i in order], "text": [texts[i] for i in order],
-                                  "topic": [f"t{blob[i]}" for i in order]}))
-    model = collection.register(entry())
-    collection.write_vectors(model, [ids[i] for i in order], vectors[order])
-    if indexes:
-        collection.build_indexes([model])
-    return collection
+def build(path, order=None, *, indexes: bool = False):
+    return blob_collection(path, order, indexes=indexes)
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +65,7 @@ def test_sample_is_seeded_bounded_and_independent_of_row_order(blobs, tmp_path):
 
 
 def test_sample_rows_carry_their_own_text_columns_and_vectors(blobs):
-    ids, texts, blob, vectors = blob_rows()
+    _, texts, blob, vectors = blob_rows()
     sample = draw_sample(blobs, entry(), size=50, seed=3)
     rows = [int(d[1:]) for d in sample.ids]
     assert sample.texts == [texts[r] for r in rows]
@@ -92,9 +75,8 @@ def test_sample_rows_carry_their_own_text_columns_and_vectors(blobs):
 
 
 def test_every_document_of_a_blob_lands_in_that_blobs_cluster(explored):
-    ids, texts, blob, vectors = blob_rows()
     labels = explored.map.labels
-    sample_blob = blob[[int(d[1:]) for d in explored.sample.ids]]
+    sample_blob = np.array([blob_of(d) for d in explored.sample.ids])
     cluster_of = {}
     for b in range(BLOBS):  # HDBSCAN found each blob as one cluster in the sample
         found = set(labels[(sample_blob == b) & (labels != NOISE)].tolist())
@@ -112,7 +94,7 @@ def test_every_document_of_a_blob_lands_in_that_blobs_cluster(explored):
 
 
 def test_keywords_are_ctfidf_of_every_document_by_its_cluster(blobs, explored):
-    ids, texts, blob, vectors = blob_rows()
+    ids, texts, blob, _ = blob_rows()
     labels = explored.map.labels
     sample_blob = blob[[int(d[1:]) for d in explored.sample.ids]]
     cluster_of = {b: int(np.median(labels[(sample_blob == b) & (labels != NOISE)])) for b in range(BLOBS)}
@@ -145,14 +127,13 @@ class BlobQueries:
 def test_search_highlights_hits_across_the_collection(blobs, explored):
     assert blobs.has_ann(entry())
     found = highlight(blobs, BlobQueries(), explored, "blob 2", k=60)
-    ids, texts, blob, vectors = blob_rows()
-    assert len(found.hits) == 60 and all(blob[int(d[1:])] == 2 for d in found.hits["id"])
+    assert len(found.hits) == 60 and all(blob_of(d) == 2 for d in found.hits["id"])
     in_sample = set(explored.sample.ids)
     assert found.off_map == sum(d not in in_sample for d in found.hits["id"])
     assert sorted(explored.sample.ids[i] for i in found.on_map) == sorted(d for d in found.hits["id"] if d in in_sample)
     counts = found.per_cluster()
     assert sum(counts.values()) == 60
-    blob2 = explored.map.labels[[i for i, d in enumerate(explored.sample.ids) if blob[int(d[1:])] == 2]]
+    blob2 = explored.map.labels[[i for i, d in enumerate(explored.sample.ids) if blob_of(d) == 2]]
     assert set(counts) <= set(blob2.tolist())  # its cluster, or noise for a sample hit HDBSCAN left out
 
 
@@ -162,8 +143,7 @@ def test_hits_off_the_map_get_their_nearest_centre(blobs, explored):
     placed = place_hits("all", frame, entry(), explored)
     off = placed.hits[placed.hits["on_map"] < 0]
     assert len(off) == 1_200 - 200 and placed.off_map == 1_000
-    ids, texts, blob, vectors = blob_rows()
-    by_blob = off.assign(blob=[blob[int(d[1:])] for d in off["id"]]).groupby("blob")["cluster"].nunique()
+    by_blob = off.assign(blob=[blob_of(d) for d in off["id"]]).groupby("blob")["cluster"].nunique()
     assert (by_blob == 1).all() and off["cluster"].nunique() == BLOBS
 
 
@@ -180,3 +160,12 @@ def test_clear_errors(blobs, tmp_path):
         draw_sample(empty, entry(), size=20)
     with pytest.raises(OptionError, match="Type a query"):
         highlight(blobs, BlobQueries(), None, "  ")
+
+
+def test_neighbours_of_a_map_point_come_from_the_whole_collection(blobs, explored):
+    position = 5
+    near = similar(blobs, explored, position, k=40)
+    own_blob = blob_of(explored.sample.ids[position])
+    assert len(near.hits) == 40 and explored.sample.ids[position] not in set(near.hits["id"])
+    assert all(blob_of(d) == own_blob for d in near.hits["id"])
+    assert near.off_map > 0  # most of the collection is not on the map
