@@ -169,3 +169,15 @@ def test_neighbours_of_a_map_point_come_from_the_whole_collection(blobs, explore
     assert len(near.hits) == 40 and explored.sample.ids[position] not in set(near.hits["id"])
     assert all(blob_of(d) == own_blob for d in near.hits["id"])
     assert near.off_map > 0  # most of the collection is not on the map
+
+
+def test_rows_without_the_models_vector_are_left_out(tmp_path):
+    collection = build(tmp_path / "partly")
+    collection.add_rows(pa.table({"id": [f"new{i}" for i in range(30)], "text": ["not embedded yet"] * 30,
+                                  "topic": ["t9"] * 30}))
+    assert collection.count() == BLOBS * PER_BLOB + 30
+    everything = draw_sample(collection, entry(), size=5_000, seed=0, batch_rows=64)
+    assert len(everything) == everything.total == BLOBS * PER_BLOB
+    assert not any(d.startswith("new") for d in everything.ids)
+    result = explore_collection(collection, "blobs", CONFIG, size=300, batch_rows=64)
+    assert result.assignment.documents == sum(result.assignment.counts.values()) == BLOBS * PER_BLOB
