@@ -42,8 +42,9 @@ def pick_collection(key: str) -> Collection | None:
     return collection
 
 
-def describe(collection: Collection) -> str:
-    s = collection.summary()
+def describe(collection: Collection, summary: dict | None = None) -> str:
+    """One line on what ``collection`` holds (``summary``: its ``summary()``, when read already)."""
+    s = summary or collection.summary()
     models = ", ".join(f"{n} ({m['embedded']:,} vectors{', ANN index' if m['ann_index'] else ''})"
                        for n, m in s["models"].items()) or "no vectors yet"
     return f"**{s['documents']:,} documents** · models: {models}"

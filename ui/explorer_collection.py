@@ -37,20 +37,27 @@ MAX_COLOUR_VALUES = 20  # a column with more distinct values is no use as a colo
 NEIGHBOURS_K = 10
 
 
+@st.cache_data(show_spinner="Reading what the collection holds…", max_entries=16)
+def summary(_collection: Collection, uri: str, version: int) -> dict:
+    """``Collection.summary()`` once per version of the collection: its counts read every vector column."""
+    return _collection.summary()
+
+
 def collection_view() -> None:
     """Everything the explorer shows for a collection: choose, run, then the results."""
     collection = pick_collection(state.EXP_COLL)
     if collection is None:
         st.stop()
-    st.write(describe(collection))
-    models = list(collection.models())
+    facts = summary(collection, collection.uri, collection.docs().version)
+    st.write(describe(collection, facts))
+    models = list(facts["models"])
     if not models:
         st.info(f"This collection has no vectors yet: `embedlab index --collection {collection.uri} --model minilm`.")
         st.stop()
     c1, c2, c3 = st.columns([2, 2, 1])
     model = c1.selectbox("Model", models, index=state.choice_index(state.EXP_COLL_MODEL, models),
                          key=state.EXP_COLL_MODEL, help="Whose stored vectors to map (one of the collection's models).")
-    total = collection.count(f"{collection.model(model).column} IS NOT NULL")
+    total = facts["models"][model]["embedded"]
     size = c2.number_input("Documents on the map (a seeded sample)", MIN_SAMPLE, MAX_SAMPLE, step=1_000,
                            key=state.EXP_COLL_SAMPLE, help="UMAP and HDBSCAN run on this many documents; every "
                            "document of the collection is then assigned to its nearest cluster centre.")
@@ -234,7 +241,7 @@ def cluster_rows(result: CollectionMap, found: Highlight | None) -> pd.DataFrame
     hits = found.per_cluster() if found is not None else {}
     rows = []
     for c in cluster_order(result):
-        row = {"cluster": "noise (sample only)" if c == NOISE else str(c), "documents": counts[c],
+        row = {"cluster": "noise" if c == NOISE else str(c), "documents": counts[c],
                "share": counts[c] / total, "on the map": int(in_sample.get(c, 0))}
         if found is not None:
             row["hits"] = hits.get(c, 0)
@@ -247,7 +254,8 @@ def cluster_rows(result: CollectionMap, found: Highlight | None) -> pd.DataFrame
 
 def clusters_section(result: CollectionMap, found: Highlight | None) -> None:
     st.markdown(f"**Clusters over all {result.assignment.documents:,} documents** · click a row to pick a cluster "
-                "out on the map and list its documents on the map")
+                "out on the map and list its documents there. Noise: documents of the sample HDBSCAN left out of "
+                "every cluster; every document off the map is in the cluster with the nearest centre.")
     st.dataframe(cluster_rows(result, found).style.format({"share": "{:.1%}"}), hide_index=True,
                  key="exp_coll_clusters", on_select="rerun", selection_mode="single-row")
     picked = picked_cluster(result)

@@ -56,7 +56,7 @@ def test_blob_collection_mapped_from_a_sample_and_counted_in_full(tmp_path):
             in [i.value for i in at.info])
     clusters = keyed(at, "exp_coll_clusters")
     assert clusters["documents"].sum() == BLOBS * PER_BLOB and clusters["on the map"].sum() == 200
-    found = clusters[clusters["cluster"] != "noise (sample only)"]
+    found = clusters[clusters["cluster"] != "noise"]
     assert len(found) == BLOBS and (found["documents"] >= PER_BLOB - 20).all()
     assert {frozenset(k.split(", ")[:4]) for k in found["keywords (all documents)"]} == {frozenset(w) for w in BLOB_WORDS}
     # Picking a cluster lists its documents on the map, most central first.
