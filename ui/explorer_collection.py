@@ -35,6 +35,7 @@ MAX_SAMPLE = 50_000  # a larger map takes long to compute and to draw in the bro
 ASSIGN_PACE, DEFAULT_ASSIGN_PACE = "explorer assign to all", 0.0005  # seconds per document, remembered
 MAX_COLOUR_VALUES = 20  # a column with more distinct values is no use as a colour
 NEIGHBOURS_K = 10
+MAP_LABELS = 20  # clusters named on the map, the largest first: a 20,000-document sample can form 150
 
 
 @st.cache_data(show_spinner="Reading what the collection holds…", max_entries=16)
@@ -158,10 +159,21 @@ def results_section(collection: Collection, result: CollectionMap) -> None:
     picked = picked_cluster(result)
     event = st.plotly_chart(collection_map(result, found, colour, picked), key="exp_coll_map", on_select="rerun",
                             selection_mode=("points", "box", "lasso"))
+    clusters = len([c for c in result.assignment.counts if c != NOISE])
+    notes = []
+    if clusters > MAP_LABELS:
+        notes.append(f"The {MAP_LABELS} largest of {clusters} clusters are named on the map (a cluster picked in the "
+                     "table below is named too); hover a point for its cluster's keywords.")
     if found is not None:
-        st.caption(f"{len(found.on_map)} of the top {len(found.hits)} hits for {found.query!r} are on the map "
+        notes.append(f"{len(found.on_map)} of the top {len(found.hits)} hits for {found.query!r} are on the map "
                    f"(ringed); {found.off_map} of the top {len(found.hits)} hits are not in the sample. "
                    f"Search took {found.seconds * 1000:.0f} ms.")
+        per_cluster = sorted(found.per_cluster().items(), key=lambda item: -item[1])
+        named = [f"{'noise' if c == NOISE else c} ({n})" for c, n in per_cluster[:8]]
+        more = f" and {len(per_cluster) - 8} more clusters" if len(per_cluster) > 8 else ""
+        notes.append(f"Hits per cluster: {', '.join(named)}{more}.")
+    if notes:
+        st.caption(" ".join(notes))
     points = [int(p["customdata"]) for p in (event or {}).get("selection", {}).get("points", [])
               if p.get("customdata") is not None]
     points = list(dict.fromkeys(points))
@@ -221,12 +233,20 @@ def collection_map(result: CollectionMap, found: Highlight | None, colour: str, 
         ringed[found.on_map] = True
     extra = [", ".join(keywords.get(int(c), [])[:5]) for c in labels]
     if colour == "cluster":
+        named = set(named_clusters(result, picked))
+        centres = {c: xy for c, xy in cluster_centres(result.map.coords, labels).items() if c in named}
         return charts.corpus_map(result.map.coords, [charts.cluster_group(c) for c in labels], sample.texts,
                                  highlight=ringed, extra=extra, colours=charts.cluster_colours(labels),
-                                 labels=charts.cluster_labels(cluster_centres(result.map.coords, labels), keywords),
+                                 labels=charts.cluster_labels(centres, keywords),
                                  focus=None if picked is None else charts.cluster_group(picked))
     return charts.corpus_map(result.map.coords, sample.columns[colour].fillna("(none)").astype(str).tolist(),
                              sample.texts, highlight=ringed, extra=extra)
+
+
+def named_clusters(result: CollectionMap, picked: int | None) -> list[int]:
+    """The clusters whose keywords are written on the map: the largest, and the one picked in the table."""
+    largest = [c for c in cluster_order(result) if c != NOISE][:MAP_LABELS]
+    return largest + ([picked] if picked is not None and picked != NOISE and picked not in largest else [])
 
 
 def cluster_order(result: CollectionMap) -> list[int]:

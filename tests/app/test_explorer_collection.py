@@ -6,6 +6,7 @@ import pytest
 from embedlab.store.build import index
 from tests.app.views import open_view, run_job
 from tests.fakes import BLOB_WORDS, BLOBS, PER_BLOB, blob_collection, topic_corpus
+from ui import explorer_collection
 
 pytestmark = pytest.mark.slow
 
@@ -25,6 +26,23 @@ def table_with(at, *columns: str):
     return frames[0]
 
 
+def figure(at, key: str) -> dict:
+    """The plotly figure a chart with ``key`` draws (AppTest keeps it as JSON)."""
+    import json
+
+    from streamlit.runtime.state.common import user_key_from_element_id
+
+    charts = [c for c in at.get("plotly_chart") if user_key_from_element_id(c.proto.id) == key]
+    assert len(charts) == 1, f"no chart with key {key!r}"
+    return json.loads(charts[0].proto.spec)
+
+
+def named_on_map(at) -> list[int]:
+    """The clusters whose labels are written on the collection map."""
+    return sorted(int(a["text"].split("</b>")[0].removeprefix("<b>"))
+                  for a in figure(at, "exp_coll_map")["layout"].get("annotations", []))
+
+
 def texts(at) -> str:
     return "\n".join(e.value for kind in ("markdown", "caption", "info") for e in at.get(kind))
 
@@ -41,7 +59,7 @@ def open_collection(uri: str | None = None, name: str | None = None):
     return at
 
 
-def test_blob_collection_mapped_from_a_sample_and_counted_in_full(tmp_path):
+def test_blob_collection_mapped_from_a_sample_and_counted_in_full(tmp_path, monkeypatch):
     blob_collection(tmp_path / "blobs", indexes=True)
     at = open_collection(str(tmp_path / "blobs"))
     assert "**1,200 documents**" in texts(at)
@@ -59,6 +77,15 @@ def test_blob_collection_mapped_from_a_sample_and_counted_in_full(tmp_path):
     found = clusters[clusters["cluster"] != "noise"]
     assert len(found) == BLOBS and (found["documents"] >= PER_BLOB - 20).all()
     assert {frozenset(k.split(", ")[:4]) for k in found["keywords (all documents)"]} == {frozenset(w) for w in BLOB_WORDS}
+    assert named_on_map(at) == sorted(int(c) for c in found["cluster"])
+    # A sample can form many clusters: only the largest are named on the map, and the one picked in the table.
+    monkeypatch.setattr(explorer_collection, "MAP_LABELS", 2)
+    at.run()
+    assert named_on_map(at) == sorted(int(c) for c in found["cluster"].iloc[:2])
+    assert any("The 2 largest of 4 clusters are named on the map" in c.value for c in at.caption)
+    at.session_state["exp_coll_clusters"] = {"selection": {"rows": [3], "columns": []}}
+    at.run()
+    assert named_on_map(at) == sorted(int(c) for c in found["cluster"].iloc[[0, 1, 3]])
     # Picking a cluster lists its documents on the map, most central first.
     at.session_state["exp_coll_clusters"] = {"selection": {"rows": [0], "columns": []}}
     at.run()
