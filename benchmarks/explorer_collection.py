@@ -1,5 +1,8 @@
 """The corpus explorer on a collection, in the real app in headless Chromium (issue 15, item 4).
 
+With ``--core`` the same work runs in this process without the app (``embedlab.store.explore``), and the
+process's peak memory before and after each step is recorded.
+
 Opens the explorer, types the collection's folder, sets the sample size, presses Run, waits for the
 background job, searches, and saves a full-page screenshot. Writes the job's own timings (sample, map,
 clusters, assigning every document with keywords), the wall time seen by the browser and the server
@@ -101,6 +104,33 @@ def run(args) -> dict:
         app.stop()
 
 
+def core(args) -> dict:
+    """The explorer's work on the collection in this process, step by step, with this process's memory."""
+    from embedlab.explorer.pipeline import explore_config, map_vectors
+    from embedlab.store.collection import Collection
+    from embedlab.store.explore import assign_all, draw_sample
+
+    collection = Collection.open(args.collection)
+    model = args.model or next(iter(collection.models()))
+    entry, table = collection.model(model), collection.docs()
+    memory = {"start": peak_mb(os.getpid())}
+    start = time.perf_counter()
+    sample = draw_sample(collection, entry, size=args.sample, table=table)
+    seconds = {"sample": time.perf_counter() - start}
+    memory["after_sample"] = peak_mb(os.getpid())
+    mapped = map_vectors(sample.texts, sample.vectors, explore_config(len(sample)), name=model)
+    seconds.update(map=mapped.seconds["map"], cluster=mapped.seconds["cluster"])
+    memory["after_map_and_clusters"] = peak_mb(os.getpid())
+    start = time.perf_counter()
+    assignment = assign_all(collection, entry, sample, mapped.labels, table=table)
+    seconds["assign_and_keywords"] = time.perf_counter() - start
+    memory["after_assign"] = peak_mb(os.getpid())
+    return {"collection": args.collection, "mode": "core", "model": model, "sample": len(sample),
+            "documents": assignment.documents, "clusters": len(assignment.clusters),
+            "sample_noise": assignment.counts.get(-1, 0), "seconds": {k: round(v, 2) for k, v in seconds.items()},
+            "memory": memory}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--collection", required=True)
@@ -109,9 +139,10 @@ def main() -> None:
     parser.add_argument("--query", default="interest rates and the economy")
     parser.add_argument("--shot", default=str(ROOT / "tests" / "e2e" / "artifacts" / "explorer_collection.png"))
     parser.add_argument("--out", default=str(RESULTS))
+    parser.add_argument("--core", action="store_true", help="run the work in this process, without the app")
     args = parser.parse_args()
     os.environ.setdefault("EMBEDLAB_HOME", tempfile.mkdtemp(prefix="embedlab-explorer-bench-"))
-    result = run(args)
+    result = core(args) if args.core else run(args)
     print(json.dumps(result, indent=2))
     out = Path(args.out)
     runs = json.loads(out.read_text()) if out.exists() else []
