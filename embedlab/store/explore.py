@@ -1,8 +1,8 @@
 """The corpus explorer over a collection too large to map whole (10^5-10^6 documents).
 
 1. ``draw_sample``: a seeded sample of the documents that have the model's vectors: the ``size`` ids with
-   the smallest seeded hash, found in one pass over the id column, then only those rows read with their
-   text, other columns and stored vectors. The same seed gives the same sample, whatever the rows' order
+   the smallest seeded hash, found in one pass over the ids (of the rows that have a vector), then only
+   those rows read with their text, other columns and stored vectors. The same seed gives the same sample, whatever the rows' order
    on disk; rows added later join it only if their hash is small enough.
 2. ``explore_collection`` maps and clusters the sample with the explorer's own pipeline
    (``embedlab.explorer.pipeline.map_vectors``: UMAP, HDBSCAN, c-TF-IDF), on the stored vectors.
