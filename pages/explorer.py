@@ -10,38 +10,42 @@ from embedlab import bundled, estimate
 from embedlab.columns import guess_columns, refuse_non_text
 from embedlab.durations import format_seconds
 from embedlab.errors import EmbedlabError
-from embedlab.explorer.clustering import NOISE, SPACES, auto_min_cluster_size
+from embedlab.explorer.clustering import NOISE
 from embedlab.explorer.compare import (
     label_scores,
 )
 from embedlab.explorer.neighbours import neighbours_by_model
 from embedlab.explorer.pipeline import ExploreConfig, ModelMap, explore, explore_config
-from embedlab.explorer.projection import METHODS, UMAP_METRICS
 from embedlab.explorer.topics import cluster_centres
 from embedlab.jobs import Job, JobContext, Stopped
 from embedlab.tables import Documents, read_table, table_documents
 from embedlab.vectors import PrecomputedEmbedder
 from ui import charts, glossary, jobs, jobview, shell, state
+from ui.explorer_collection import collection_view
+from ui.explorer_tabs import (
+    DEFAULT_MAP_PACE,
+    MAP_PACE,
+    cluster_keywords,
+    compare_tab,
+    export_tab,
+    map_settings,
+)
 from ui.models import load_many, model_choices
-from ui.explorer_tabs import cluster_keywords, compare_tab, export_tab
 from ui.vectors import own_vectors
 
 shell.require_router()
 
 BBC = "BBC News (bundled, 2,225 articles, 5 topics)"
 UPLOAD = "Upload a file"
+COLLECTION = "A collection"
 NONE = "(none)"
 MAP_MAX_POINTS = 20_000
-SPACE_LABELS = {"umap-5d": "5-D UMAP reduction", "raw": "raw embeddings"}
 EXPLORE = "explorer"  # the job kind
 EXP_ADOPTED = "exp_adopted_job"  # the finished job whose result this session has taken
-MAP_PACE = "explorer map+clusters"  # remembered seconds per document
-DEFAULT_MAP_PACE = 0.002  # only weighs the progress bar's parts until this machine's pace is known
 
 
-def corpus_section() -> Documents:
+def corpus_section(source: str) -> Documents:
     """1. The corpus, and which of its columns hold texts, labels and ids."""
-    source = st.radio("Corpus", [BBC, UPLOAD], key=state.EXP_SOURCE, horizontal=True)
     if source == BBC:
         table, (text_col, label_col, id_col) = bundled.bbc_news(), ("text", "label", "id")
         st.caption("Article bodies as texts, the 5 topic folders as labels.")
@@ -116,24 +120,7 @@ def settings_section(docs: Documents) -> tuple[list[str], PrecomputedEmbedder | 
     column = docs.column
     own = own_vectors(state.EXP_VECTORS, texts=docs.texts, ids=docs.ids, rows=column.rows,
                       table_rows=len(column.rows) + len(column.skipped_empty) + len(column.skipped_non_text))
-    with st.expander("Map and clustering settings"):
-        s1, s2, s3, s4 = st.columns(4)
-        method = s1.selectbox("Map", METHODS, key=state.EXP_METHOD, help=glossary.helps("UMAP", "PCA"))
-        neighbors = s2.slider("UMAP n_neighbors", 2, 100, key=state.EXP_NEIGHBORS, help=glossary.helps("n_neighbors"))
-        min_dist = s3.slider("UMAP min_dist", 0.0, 1.0, step=0.05, key=state.EXP_MIN_DIST,
-                             help=glossary.helps("min_dist"))
-        metric = s4.selectbox("UMAP metric", UMAP_METRICS, key=state.EXP_METRIC, help=glossary.helps("UMAP metric"))
-        h1, h2, h3 = st.columns(3)
-        min_cluster = h1.number_input("HDBSCAN min_cluster_size (0 = automatic)", 0, 5000, key=state.EXP_MCS,
-                                      help=glossary.helps("HDBSCAN", "min_cluster_size",
-                                                          after="Automatic: corpus size / 20, between 5 and 15 "
-                                                                f"(here {auto_min_cluster_size(n_docs)})."))
-        min_samples = h2.number_input("HDBSCAN min_samples (0 = same as min_cluster_size)", 0, 5000, key=state.EXP_MS,
-                                      help=glossary.helps("min_samples"))
-        space = h3.selectbox("Cluster on", SPACES, key=state.EXP_SPACE, format_func=SPACE_LABELS.get,
-                             help=glossary.helps("cluster space"))
-    return names, own, {"map_method": method, "n_neighbors": neighbors, "min_dist": min_dist, "metric": metric,
-                   "min_cluster_size": int(min_cluster), "min_samples": int(min_samples), "space": space}
+    return names, own, map_settings(n_docs)
 
 
 def run_section(docs: Documents, names: list[str], settings: dict, own: PrecomputedEmbedder | None = None) -> None:
@@ -349,7 +336,13 @@ st.title("Corpus explorer")
 st.caption("What is in this corpus, and which embedder organises it best? Embed → 2-D map (UMAP or PCA) → "
            "HDBSCAN clusters → c-TF-IDF keywords, for up to three models side by side.",
            help=glossary.helps("UMAP", "PCA", "HDBSCAN", "c-TF-IDF"))
-documents = corpus_section()
+corpus_source = st.radio("Corpus", [BBC, UPLOAD, COLLECTION], key=state.EXP_SOURCE, horizontal=True,
+                         help="A collection: a LanceDB folder built with `embedlab index`, for corpora too large "
+                              "to upload (a map of a sample, clusters assigned to every document).")
+if corpus_source == COLLECTION:
+    collection_view()
+    st.stop()
+documents = corpus_section(corpus_source)
 chosen, own_model, settings = settings_section(documents)
 run_section(documents, chosen, settings, own_model)
 model_maps = saved_maps(documents)

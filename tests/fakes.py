@@ -82,3 +82,47 @@ class RuleReranker:
     def score(self, query, docs):
         self.calls.append((query, list(docs)))
         return np.array([self.rule(query, d) for d in docs], dtype=np.float32)
+
+
+# A collection with known clusters (tests of embedlab.store.explore and of the explorer page on it) --------
+BLOB_DIM, BLOBS, PER_BLOB = 32, 4, 300
+BLOB_WORDS = [["apple", "banana", "cherry", "grape"], ["engine", "piston", "gear", "clutch"],
+              ["violin", "cello", "sonata", "tempo"], ["glacier", "fjord", "tundra", "iceberg"]]
+_FILLER = ["report", "today", "people", "place", "thing", "week"]
+
+
+def blob_rows(seed: int = 0):
+    """Ids, texts, blob of each row and unit vectors: blob b's vectors lie close to the b-th axis, its
+    texts use blob b's words (and words every blob uses)."""
+    rng = np.random.default_rng(seed)
+    blob = np.repeat(np.arange(BLOBS), PER_BLOB)
+    vectors = np.eye(BLOB_DIM, dtype=np.float32)[blob] + rng.normal(0, 0.05, size=(len(blob), BLOB_DIM)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    texts = [" ".join([*rng.choice(BLOB_WORDS[b], 3), *rng.choice(_FILLER, 3)]) for b in blob]
+    ids = [f"d{i:05d}" for i in range(len(blob))]
+    return ids, texts, blob, vectors
+
+
+def blob_entry():
+    from embedlab.store.collection import ModelEntry, column_for
+
+    return ModelEntry(name="blobs", column=column_for("blobs"), fingerprint="fp-blobs", dim=BLOB_DIM, kind="test",
+                      pooling="none", backend="numpy", spec="{}", added=0.0)
+
+
+def blob_collection(path, order=None, *, indexes: bool = False):
+    """A real LanceDB collection of ``blob_rows`` (in ``order``), with a ``topic`` column and "blobs" vectors."""
+    import pyarrow as pa
+
+    from embedlab.store.collection import Collection
+
+    ids, texts, blob, vectors = blob_rows()
+    order = np.arange(len(ids)) if order is None else order
+    collection = Collection.open(str(path), create=True)
+    collection.add_rows(pa.table({"id": [ids[i] for i in order], "text": [texts[i] for i in order],
+                                  "topic": [f"t{blob[i]}" for i in order]}))
+    model = collection.register(blob_entry())
+    collection.write_vectors(model, [ids[i] for i in order], vectors[order])
+    if indexes:
+        collection.build_indexes([model])
+    return collection

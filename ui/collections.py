@@ -47,8 +47,20 @@ def pick_collection(key: str) -> Collection | None:
     return collection
 
 
-def describe(collection: Collection) -> str:
-    s = collection.summary()
+@st.cache_data(show_spinner="Reading what the collection holds…", max_entries=16)
+def _summary(_collection: Collection, uri: str, version: int) -> dict:
+    return _collection.summary()
+
+
+def summary(collection: Collection) -> dict:
+    """``Collection.summary()`` once per version of the collection: its counts read every vector column
+    (seconds and hundreds of MB at 10^5 rows), so not on every rerun."""
+    return _summary(collection, collection.uri, collection.docs().version)
+
+
+def describe(collection: Collection, facts: dict | None = None) -> str:
+    """One line on what ``collection`` holds (``facts``: its summary, when read already)."""
+    s = facts or summary(collection)
     models = ", ".join(f"{n} ({m['embedded']:,} vectors{', ANN index' if m['ann_index'] else ', no ANN index'})"
                        for n, m in s["models"].items()) or "no vectors yet"
     extra = f" · other columns: {', '.join(s['columns'])}" if s["columns"] else ""

@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from embedlab.explorer import export as exports
-from embedlab.explorer.clustering import NOISE
+from embedlab.explorer.clustering import NOISE, SPACES, auto_min_cluster_size
 from embedlab.explorer.compare import (
     ClusterMatching,
     cluster_agreement,
@@ -17,10 +17,36 @@ from embedlab.explorer.compare import (
     neighbourhood_agreement,
 )
 from embedlab.explorer.pipeline import ModelMap
-from embedlab.explorer.projection import procrustes_align
+from embedlab.explorer.projection import METHODS, UMAP_METRICS, procrustes_align
 from embedlab.explorer.topics import cluster_centres
 from embedlab.tables import Documents
 from ui import charts, glossary, state
+
+SPACE_LABELS = {"umap-5d": "5-D UMAP reduction", "raw": "raw embeddings"}
+MAP_PACE = "explorer map+clusters"  # remembered seconds per document
+DEFAULT_MAP_PACE = 0.002  # only weighs the progress bar's parts until this machine's pace is known
+
+
+def map_settings(n_docs: int) -> dict:
+    """The map and clustering settings for ``n_docs`` documents, as ``explore_config`` keywords."""
+    with st.expander("Map and clustering settings"):
+        s1, s2, s3, s4 = st.columns(4)
+        method = s1.selectbox("Map", METHODS, key=state.EXP_METHOD, help=glossary.helps("UMAP", "PCA"))
+        neighbors = s2.slider("UMAP n_neighbors", 2, 100, key=state.EXP_NEIGHBORS, help=glossary.helps("n_neighbors"))
+        min_dist = s3.slider("UMAP min_dist", 0.0, 1.0, step=0.05, key=state.EXP_MIN_DIST,
+                             help=glossary.helps("min_dist"))
+        metric = s4.selectbox("UMAP metric", UMAP_METRICS, key=state.EXP_METRIC, help=glossary.helps("UMAP metric"))
+        h1, h2, h3 = st.columns(3)
+        min_cluster = h1.number_input("HDBSCAN min_cluster_size (0 = automatic)", 0, 5000, key=state.EXP_MCS,
+                                      help=glossary.helps("HDBSCAN", "min_cluster_size",
+                                                          after="Automatic: corpus size / 20, between 5 and 15 "
+                                                                f"(here {auto_min_cluster_size(n_docs)})."))
+        min_samples = h2.number_input("HDBSCAN min_samples (0 = same as min_cluster_size)", 0, 5000, key=state.EXP_MS,
+                                      help=glossary.helps("min_samples"))
+        space = h3.selectbox("Cluster on", SPACES, key=state.EXP_SPACE, format_func=SPACE_LABELS.get,
+                             help=glossary.helps("cluster space"))
+    return {"map_method": method, "n_neighbors": neighbors, "min_dist": min_dist, "metric": metric,
+            "min_cluster_size": int(min_cluster), "min_samples": int(min_samples), "space": space}
 
 
 def compare_tab(maps: dict[str, ModelMap], docs: Documents, rows: np.ndarray) -> None:

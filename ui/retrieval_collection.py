@@ -18,7 +18,7 @@ from embedlab.store.collection import ANN_MIN_ROWS, ID, TEXT, Collection
 from embedlab.store.evaluate import evaluate_collection, judged_documents, judged_queries
 from embedlab.store.search import check_model, search_timed
 from ui import charts, jobs, jobview, state
-from ui.collections import describe, judgement_files, pick_collection
+from ui.collections import describe, judgement_files, pick_collection, summary
 from ui.models import get_model
 from ui.retrieval_tabs import SCORE_COLUMN
 
@@ -44,17 +44,17 @@ def collection_lab() -> None:
     if collection is None:
         return
     try:
-        summary = collection.summary()
+        facts = summary(collection)
     except STORE_ERRORS as exc:
         st.error(f"Could not read {collection.uri}: {str(exc).splitlines()[0][:200]}")
         return
-    st.markdown(describe(collection))
-    plan = plan_section(collection, summary)
+    st.markdown(describe(collection, facts))
+    plan = plan_section(collection, facts)
     if not plan.models:
         return
     search_tab, eval_tab = st.tabs(["Search", "Evaluate"])
     with search_tab:
-        search_section(collection, plan, summary["columns"])
+        search_section(collection, plan, facts["columns"])
     with eval_tab:
         evaluate_section(collection, plan)
 

@@ -22,6 +22,8 @@ from embedlab.finetune.config import DEFAULTS as FT_DEFAULTS
 from embedlab.finetune.config import LOSSES as FT_LOSSES
 from embedlab.retrieval.pipeline import QUICK_RERANK_DEPTH, QUICK_TOP_K
 from embedlab.retrieval.rerank import DEFAULT_RERANKER
+from embedlab.store.explore import DEFAULT_SAMPLE as EXP_DEFAULT_SAMPLE
+
 
 @dataclass(frozen=True)
 class VectorKeys:
@@ -81,6 +83,15 @@ EXP_ID_COL = "exp_id_col"
 EXP_COLUMNS_OF = "exp_columns_of"  # which upload the three column choices were guessed for
 EXP_CMP_COLOUR = "exp_cmp_colour"
 EXP_VECTORS = VectorKeys("exp_vec")  # "Your own vectors": an extra model beside the zoo's
+EXP_COLL = "exp_coll"  # the collection picker's widgets: exp_coll_pick, exp_coll_uri (ui/collections.py)
+EXP_COLL_MODEL = "exp_coll_model"
+EXP_COLL_SAMPLE = "exp_coll_sample"
+EXP_COLL_SEED = "exp_coll_seed"
+EXP_COLL_QUERY = "exp_coll_query"
+EXP_COLL_K = "exp_coll_k"
+EXP_COLL_COLOUR = "exp_coll_colour"
+EXP_COLL_RESULT = "exp_coll_result"  # {"uri", "model", "result": CollectionMap}
+EXP_COLL_FOUND = "exp_coll_found"  # ((result id, query, k), Highlight): the last search on the collection map
 
 RET_SOURCE = "ret_source"
 RET_MODELS = "ret_models"
@@ -156,6 +167,9 @@ WIDGET_DEFAULTS = {
     EXP_MCS: EXP_AUTO_MIN_CLUSTER_SIZE,
     EXP_MS: 0,  # 0 = the same as min_cluster_size
     EXP_SPACE: ClusterConfig().space,
+    EXP_COLL_SAMPLE: EXP_DEFAULT_SAMPLE,
+    EXP_COLL_SEED: 0,
+    EXP_COLL_K: 100,
     RET_MODELS: ["minilm", "wordllama"],
     RET_BM25: True,
     RET_HYBRID: True,
@@ -197,7 +211,8 @@ WIDGET_DEFAULTS = {
 # Choices among options that change with the data (columns, models run, results) are kept the same way;
 # a kept value that is no longer an option falls back to the widget's first option.
 KEPT_WIDGETS = [SIM_SOURCE, SIM_TEXT, SIM_GEOMETRY_SOURCE, EXP_SOURCE, EXP_TEXT_COL, EXP_LABEL_COL, EXP_ID_COL,
-                EXP_CMP_COLOUR, RET_SOURCE, RET_QUERY, RET_LI_QUERY,
+                EXP_CMP_COLOUR, f"{EXP_COLL}_pick", f"{EXP_COLL}_uri", EXP_COLL_MODEL, EXP_COLL_QUERY,
+                EXP_COLL_COLOUR, RET_SOURCE, RET_QUERY, RET_LI_QUERY,
                 RET_LI_DOC, FT_SOURCE, FT_WORKFLOW, FT_NAME,
                 RET_COLL_MODELS, RET_COLL_QUERY, f"{RET_COLL}_pick", f"{RET_COLL}_uri", f"{BENCH_COLL}_pick",
                 f"{BENCH_COLL}_uri", "bench_coll_name", "bench_coll_exact",
@@ -219,7 +234,8 @@ DEFAULTS = {MODELS_MEASURED: {}, MODELS_DISTILL_REPORTS: {}}
 # What a background job records of its page's settings, so a reloaded tab gets them back with the job.
 EXPLORER_KEYS = [EXP_SOURCE, EXP_FILE, EXP_MODELS, EXP_METHOD, EXP_NEIGHBORS, EXP_MIN_DIST, EXP_METRIC, EXP_MCS,
                  EXP_MS, EXP_SPACE, EXP_TEXT_COL, EXP_LABEL_COL, EXP_ID_COL, EXP_COLUMNS_OF,
-                 EXP_VECTORS.file, EXP_VECTORS.column, EXP_VECTORS.id_column]
+                 EXP_VECTORS.file, EXP_VECTORS.column, EXP_VECTORS.id_column, f"{EXP_COLL}_pick", f"{EXP_COLL}_uri",
+                 EXP_COLL_MODEL, EXP_COLL_SAMPLE, EXP_COLL_SEED]
 RETRIEVAL_KEYS = [RET_SOURCE, RET_MODELS, RET_BM25, RET_HYBRID, RET_RERANKER, RET_DEPTH, RET_QUERY, RET_K, RET_MAX_Q,
                   RET_TOP_K, "ret_rerank_base", "ret_pick", "ret_up_corpus_kept", "ret_up_queries_kept",
                   "ret_up_qrels_kept", *(k for v in (RET_DOC_VECTORS, RET_QUERY_VECTORS)
@@ -245,7 +261,9 @@ def snapshot(keys: list[str]) -> dict:
 def restore_from_jobs() -> None:
     """In a new browser session (a reloaded tab), take over the settings the latest jobs were started
     with, so the page shows the run it is showing the result of."""
-    from ui import jobs  # imported here: ui.jobs imports the core's job classes, state is imported everywhere
+    from ui import (
+        jobs,  # imported here: ui.jobs imports the core's job classes, state is imported everywhere
+    )
 
     session = st.session_state
     if RESTORED in session:

@@ -78,13 +78,19 @@ def explore(texts: list[str], embedder: Embedder, config: ExploreConfig = Explor
             progress: Progress | None = None, note: StepNote | None = None) -> ModelMap:
     say = note or (lambda _step, _msg: None)
     name = getattr(embedder, "name", "model")
-    seconds = {}
 
     # 1. Embed (cached on disk by the embedder, so re-runs with new map settings are cheap).
     say("embed", f"{name}: embedding {len(texts):,} documents")
     start = time.perf_counter()
     vectors = embedder.encode(texts, batch_size=config.batch_size, progress=progress)
-    seconds["embed"] = time.perf_counter() - start
+    return map_vectors(texts, vectors, config, name=name, note=note, embed_seconds=time.perf_counter() - start)
+
+
+def map_vectors(texts: list[str], vectors: np.ndarray, config: ExploreConfig = ExploreConfig(), *, name: str,
+                note: StepNote | None = None, embed_seconds: float = 0.0) -> ModelMap:
+    """Steps 2-5 of ``explore`` on vectors made already (e.g. read from a collection)."""
+    say = note or (lambda _step, _msg: None)
+    seconds = {"embed": embed_seconds}
 
     # 2. One neighbour graph for both UMAP reductions (counted in the map's time).
     start = time.perf_counter()
