@@ -94,6 +94,11 @@ def run(args) -> dict:
             caption = page.get_by_text(re.compile(r"hits for .* are on the map")).first.inner_text()
             shown = page.get_by_text(re.compile(r"Showing a map of")).first.inner_text()
             Path(args.shot).parent.mkdir(parents=True, exist_ok=True)
+            # Plotly draws 20,000 points and the tables paint their canvas after the run ends: a screenshot
+            # taken at once showed empty boxes.
+            page.locator(".js-plotly-plot .plot-container").first.wait_for(timeout=WAIT_MS)
+            page.locator("[data-testid='stDataFrame'] canvas").first.wait_for(timeout=WAIT_MS)
+            page.wait_for_timeout(5_000)
             page.screenshot(path=args.shot, full_page=True)
             browser.close()
         return {"collection": args.collection, "sample": args.sample, "query": args.query, "shown": shown,
