@@ -31,8 +31,11 @@ CONFIG = ExploreConfig(projection=ProjectionConfig(method="pca"),
                        clustering=ClusterConfig(min_cluster_size=10, space="raw"))
 
 
+BLOB_OF_ROW = blob_rows()[2]  # made once: blob_of is asked for every hit
+
+
 def blob_of(doc_id: str) -> int:
-    return int(blob_rows()[2][int(doc_id[1:])])
+    return int(BLOB_OF_ROW[int(doc_id[1:])])
 
 
 def entry():
