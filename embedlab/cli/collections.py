@@ -6,21 +6,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from embedlab.cli._common import positive_int, print_json
+from embedlab.cli._common import bench_progress, positive_int, print_json
 
 
 def _names(text: str) -> list[str]:
     return [n.strip() for n in text.split(",") if n.strip()]
-
-
-def _progress():
-    if not sys.stderr.isatty():
-        return None
-
-    def report(label: str, done: int, total: int) -> None:
-        print(f"\r\033[K{label}: {done:,}/{total:,}", end="\n" if done >= total else "", file=sys.stderr, flush=True)
-
-    return report
 
 
 def cmd_index(args: argparse.Namespace) -> int:
@@ -29,7 +19,7 @@ def cmd_index(args: argparse.Namespace) -> int:
 
     report = index(args.collection, args.input, _names(args.model), text_column=args.text_column,
                    id_column=args.id_column, engine=args.engine, ray_address=args.ray_address,
-                   workers=args.workers, batch_size=args.batch_size, progress=_progress())
+                   workers=args.workers, batch_size=args.batch_size, progress=bench_progress())
     for note in report.notes:
         print(f"note: {note}", file=sys.stderr)
     if args.json:
