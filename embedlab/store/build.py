@@ -18,7 +18,7 @@ import numpy as np
 import pyarrow as pa
 
 from embedlab.errors import OptionError
-from embedlab.store.collection import HASH, ID, TEXT, AddReport, Collection, ModelEntry, entry_for
+from embedlab.store.collection import HASH, ID, TEXT, AddReport, Collection, ModelEntry, entry_for, matrix
 from embedlab.store.reading import check_ids, input_spec, keep_first_text, plan_columns, read_local, shape_rows
 
 log = logging.getLogger(__name__)
@@ -70,7 +70,7 @@ def index(uri: str, pattern: str, models: Sequence[str], *, text_column: str | N
         loaded = _load(models)
         entries = [entry_for(m) for m in loaded]
         for entry in entries:
-            _check_entry(collection, entry)
+            collection.check_entry(entry)
         if engine == "local":
             return _finish(collection, spec, entries, loaded, engine="local", start=start, batch_size=batch_size,
                            progress=progress)
@@ -119,12 +119,6 @@ def _load(names: Sequence[str]) -> list:
     return [load_model(name, cache=False) for name in names]
 
 
-def _check_entry(collection: Collection, entry: ModelEntry) -> None:
-    known = collection.models().get(entry.name)
-    if known and (known.dim != entry.dim or known.fingerprint != entry.fingerprint):
-        collection.register(entry)  # raises the message that says which and what to do
-
-
 def _by_hash(todo: pa.Table) -> dict[str, list[str]]:
     ids: dict[str, list[str]] = {}
     for i, h in zip(todo[ID].to_pylist(), todo[HASH].to_pylist()):
@@ -132,13 +126,24 @@ def _by_hash(todo: pa.Table) -> dict[str, list[str]]:
     return ids
 
 
-def _write_known(collection: Collection, entry: ModelEntry, known: dict[str, np.ndarray],
-                 ids_of: dict[str, list[str]]) -> int:
-    """Rows whose text already has a vector elsewhere in the collection get that vector."""
-    if not known:
-        return 0
-    ids = [i for h in known for i in ids_of[h]]
-    collection.write_vectors(entry, ids, np.stack([known[h] for h in known for _ in ids_of[h]]))
+def _split_known(collection: Collection, entry: ModelEntry, todo: pa.Table):
+    """Rows whose text already has a vector in the collection get it now; returns (ids by text hash,
+    rows given a stored vector, the distinct texts still to embed by hash)."""
+    ids_of = _by_hash(todo)
+    known = collection.vectors_for_hashes(entry, list(ids_of))
+    if known:
+        ids = [i for h in known for i in ids_of[h]]
+        collection.write_vectors(entry, ids, np.stack([known[h] for h in known for _ in ids_of[h]]))
+    first_text = dict(zip(todo[HASH].to_pylist(), todo[TEXT].to_pylist()))
+    need = {h: first_text[h] for h in ids_of if h not in known}
+    return ids_of, sum(len(ids_of[h]) for h in known), need
+
+
+def _write_encoded(collection: Collection, entry: ModelEntry, hashes: Sequence[str], vectors: np.ndarray,
+                   ids_of: dict[str, list[str]]) -> int:
+    """Each text's vector to every row holding that text; returns the rows written."""
+    ids = [i for h in hashes for i in ids_of[h]]
+    collection.write_vectors(entry, ids, np.repeat(vectors, [len(ids_of[h]) for h in hashes], axis=0))
     return len(ids)
 
 
@@ -147,15 +152,11 @@ def _embed_local(collection: Collection, entry: ModelEntry, model, *, batch_size
     start = time.perf_counter()
     total, done, embedded, reused = collection.missing(entry), 0, 0, 0
     for part in collection.todo(entry, batch_rows=CHUNK):
-        ids_of = _by_hash(part)
-        known = collection.vectors_for_hashes(entry, list(ids_of))
-        reused += _write_known(collection, entry, known, ids_of)
-        need = [h for h in ids_of if h not in known]
+        ids_of, given, need = _split_known(collection, entry, part)
+        reused += given
         if need:
-            first_text = dict(zip(part[HASH].to_pylist(), part[TEXT].to_pylist()))
-            vectors = model.encode([first_text[h] for h in need], batch_size=batch_size)
-            rows = [(i, v) for h, v in zip(need, vectors) for i in ids_of[h]]
-            collection.write_vectors(entry, [i for i, _ in rows], np.stack([v for _, v in rows]))
+            vectors = model.encode(list(need.values()), batch_size=batch_size)
+            _write_encoded(collection, entry, list(need), vectors, ids_of)
             embedded += len(need)
         done += part.num_rows
         if progress:
@@ -172,20 +173,13 @@ def _embed_ray(collection: Collection, entry: ModelEntry, *, workers: int, batch
     if not parts or not sum(p.num_rows for p in parts):
         return ModelRun(entry.name, 0, 0, time.perf_counter() - start)
     todo = pa.concat_tables(parts)
-    ids_of = _by_hash(todo)
-    known = collection.vectors_for_hashes(entry, list(ids_of))
-    reused = _write_known(collection, entry, known, ids_of)
-    first_text = dict(zip(todo[HASH].to_pylist(), todo[TEXT].to_pylist()))
-    need = [h for h in ids_of if h not in known]
-    texts = pa.table({HASH: pa.array(need, pa.string()), TEXT: pa.array([first_text[h] for h in need], pa.string())})
+    ids_of, reused, need = _split_known(collection, entry, todo)
+    texts = pa.table({HASH: pa.array(list(need), pa.string()), TEXT: pa.array(list(need.values()), pa.string())})
     done = reused
     for batch in ray_engine.encode(texts, spec_json=entry.spec, fingerprint=entry.fingerprint, workers=workers,
                                    batch_size=batch_size, chunk=CHUNK):
         hashes = batch[HASH].to_pylist()
-        vectors = np.asarray(batch["vector"].combine_chunks().flatten().to_numpy(), np.float32).reshape(len(hashes), -1)
-        ids = [i for h in hashes for i in ids_of[h]]
-        collection.write_vectors(entry, ids, np.repeat(vectors, [len(ids_of[h]) for h in hashes], axis=0))
-        done += len(ids)
+        done += _write_encoded(collection, entry, hashes, matrix(batch["vector"], entry.dim), ids_of)
         if progress:
             progress(f"embedding with {entry.name} on Ray ({workers} workers)", done, todo.num_rows)
     return ModelRun(entry.name, len(need), reused, time.perf_counter() - start)

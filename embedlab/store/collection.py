@@ -214,8 +214,9 @@ class Collection:
 
     # --- models and vectors ------------------------------------------------------------------
 
-    def register(self, entry: ModelEntry) -> ModelEntry:
-        """Add ``entry``'s vector column, or check that an existing one was made by the same model."""
+    def check_entry(self, entry: ModelEntry) -> ModelEntry | None:
+        """The stored record of ``entry``'s model if it has one; raises if that record is another model's
+        (another dimension or fingerprint) or another name already uses its column. Writes nothing."""
         known = self.models().get(entry.name)
         if known:
             if known.dim != entry.dim:
@@ -231,6 +232,13 @@ class Collection:
         if clash:
             raise DataError(f"Model names {clash[0]!r} and {entry.name!r} map to the same column {entry.column}; "
                             "rename one of them.")
+        return None
+
+    def register(self, entry: ModelEntry) -> ModelEntry:
+        """Add ``entry``'s vector column, or return the existing record of the same model."""
+        known = self.check_entry(entry)
+        if known:
+            return known
         table = self.docs()
         if entry.column not in table.schema.names:
             table.add_columns(pa.field(entry.column, pa.list_(pa.float32(), entry.dim)))
@@ -265,7 +273,7 @@ class Collection:
             got = (table.search().where(f"{HASH} IN ({part}) AND {entry.column} IS NOT NULL")
                    .select([HASH, entry.column]).limit(None).to_arrow())
             if got.num_rows:
-                vecs = _matrix(got[entry.column], entry.dim)
+                vecs = matrix(got[entry.column], entry.dim)
                 found.update(zip(got[HASH].to_pylist(), vecs))
         return found
 
@@ -274,8 +282,7 @@ class Collection:
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         if vectors.shape != (len(ids), entry.dim):
             raise DataError(f"Expected {len(ids)} x {entry.dim} vectors for {entry.name!r}, got {vectors.shape}.")
-        column = pa.FixedSizeListArray.from_arrays(pa.array(vectors.reshape(-1)), entry.dim)
-        update = pa.table({ID: pa.array(list(ids), pa.string()), entry.column: column})
+        update = pa.table({ID: pa.array(list(ids), pa.string()), entry.column: vector_column(vectors)})
         result = self.docs().merge_insert(ID).when_matched_update_all().execute(update)
         return int(result.num_updated_rows)
 
@@ -285,9 +292,8 @@ class Collection:
         return any(entry.column in i.columns for i in self.docs().list_indices()) if self.exists else False
 
     def has_fts(self) -> bool:
-        return any(TEXT in i.columns and "FTS" in str(i.index_type).upper() or
-                   TEXT in i.columns and "INVERTED" in str(i.index_type).upper()
-                   for i in self.docs().list_indices()) if self.exists else False
+        return self.exists and any(TEXT in i.columns and any(k in str(i.index_type).upper() for k in ("FTS", "INVERTED"))
+                                   for i in self.docs().list_indices())
 
     def build_indexes(self, entries: Sequence[ModelEntry]) -> dict[str, float]:
         """An ANN index per vector column (once the collection has ``ANN_MIN_ROWS``), a full-text index
@@ -331,7 +337,14 @@ def _conform(rows: pa.Table, schema: pa.Schema) -> pa.Table:
     return pa.table(columns, schema=schema)
 
 
-def _matrix(column, dim: int) -> np.ndarray:
+def vector_column(vectors: np.ndarray) -> pa.FixedSizeListArray:
+    """(rows, dim) floats as the fixed-size float32 list column LanceDB indexes."""
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    return pa.FixedSizeListArray.from_arrays(pa.array(vectors.reshape(-1)), vectors.shape[1])
+
+
+def matrix(column, dim: int) -> np.ndarray:
+    """A fixed-size list column (array or chunked) as a (rows, dim) float32 matrix."""
     flat = column.combine_chunks().flatten() if isinstance(column, pa.ChunkedArray) else column.flatten()
     return np.asarray(flat.to_numpy(zero_copy_only=False), dtype=np.float32).reshape(-1, dim)
 

@@ -31,7 +31,7 @@ from embedlab.errors import DataError, OptionError
 from embedlab.explorer.clustering import NOISE
 from embedlab.explorer.pipeline import ExploreConfig, ModelMap, StepNote, map_vectors
 from embedlab.explorer.topics import ClassWordCounts
-from embedlab.store.collection import ID, TEXT, Collection, ModelEntry, _matrix
+from embedlab.store.collection import ID, TEXT, Collection, ModelEntry, matrix
 from embedlab.store.search import check_model, vector_search
 
 DEFAULT_SAMPLE = 20_000
@@ -116,7 +116,7 @@ def draw_sample(collection: Collection, entry: ModelEntry, *, size: int = DEFAUL
         raise DataError(f"{collection.uri} changed while the sample was read; run the explorer again.")
     got = got.take(pa.array([where[d] for d in ids]))
     return Sample(ids=ids, texts=got[TEXT].to_pylist(), columns=got.select(extras).to_pandas(),
-                  vectors=_matrix(got[entry.column], entry.dim), row_ids=rows, total=total, seed=seed)
+                  vectors=matrix(got[entry.column], entry.dim), row_ids=rows, total=total, seed=seed)
 
 
 def centres_of(vectors: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -161,7 +161,7 @@ def assign_all(collection: Collection, entry: ModelEntry, sample: Sample, labels
     counts: dict[int, int] = {}
     words, done = ClassWordCounts(), 0
     for batch in _read(table, entry, [TEXT], batch_rows, progress):
-        assigned = nearest(_matrix(batch[entry.column], entry.dim), clusters, centres)
+        assigned = nearest(matrix(batch[entry.column], entry.dim), clusters, centres)
         rows = batch[ROW_ID].to_numpy().astype(np.uint64)
         at = np.minimum(np.searchsorted(sample_rows, rows), len(sample_rows) - 1)
         in_sample = sample_rows[at] == rows

@@ -14,10 +14,10 @@ import os
 from contextlib import contextmanager
 from typing import Callable, Iterator
 
-import numpy as np
 import pyarrow as pa
 
 from embedlab.errors import DataError
+from embedlab.store.collection import vector_column
 from embedlab.store.reading import InputSpec, keep_first_text, plan_columns, shape_rows
 
 log = logging.getLogger(__name__)
@@ -126,9 +126,7 @@ class EncodeActor:
     def __call__(self, batch: pa.Table) -> pa.Table:
         texts = batch["text"].to_pylist()
         vectors = self.model.encode(texts, batch_size=self.batch_size)  # (batch, dim), unit length
-        dim = vectors.shape[1]
-        column = pa.FixedSizeListArray.from_arrays(pa.array(vectors.reshape(-1).astype(np.float32)), dim)
-        return pa.table({"text_hash": batch["text_hash"], "vector": column})
+        return pa.table({"text_hash": batch["text_hash"], "vector": vector_column(vectors)})
 
 
 def encode(texts: pa.Table, *, spec_json: str, fingerprint: str, workers: int, batch_size: int,
