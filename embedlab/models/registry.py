@@ -20,6 +20,7 @@ from embedlab.models.folder import (
     spec_from_file,
     spec_from_folder,
 )
+from embedlab.models.prompts import split_prompts, with_prompts
 from embedlab.models.spec import ModelSpec, split_backend, split_pooling
 from embedlab.paths import atomic_write_json, data_home, models_dir
 
@@ -167,17 +168,21 @@ def available_models() -> dict[str, ModelSpec]:
 
 def resolve_spec(name: str) -> ModelSpec:
     """``minilm``, ``minilm@cls``, ``minilm@cls+int8``, a fine-tuned or custom name, a local folder, or
-    ``org/model``; ``+onnx`` / ``+int8`` after any of them picks an ONNX Runtime backend."""
+    ``org/model``; ``+onnx`` / ``+int8`` after any of them picks an ONNX Runtime backend, and a last
+    ``~none`` / ``~own`` / ``~q="...";d="..."`` runs it with other prompts (models/prompts.py)."""
     if not name or not name.strip():
         raise ModelLoadError("No model name given.")
-    # A folder whose name holds '+' is a folder, not a backend suffix.
-    named, backend = (name, None) if Path(name).expanduser().exists() else split_backend(name)
+    # A folder whose name holds '+' or '~' is a folder, not a backend or prompt suffix.
+    is_folder = Path(name).expanduser().exists()
+    named, prompts = (name, None) if is_folder else split_prompts(name)
+    named, backend = (named, None) if is_folder else split_backend(named)
     base, pooling = split_pooling(named)
     spec = _lookup(base)
     try:
         if pooling is not None:
             spec = spec.with_pooling(pooling)
-        return spec.with_backend(backend) if backend else spec
+        spec = spec.with_backend(backend) if backend else spec
+        return with_prompts(spec, prompts) if prompts is not None else spec
     except ValueError as exc:
         raise ModelLoadError(str(exc)) from None
 
@@ -227,8 +232,8 @@ def custom_spec(
 ) -> ModelSpec:
     """A spec for a user's own model (local folder or hub ID); ``None`` means "as its config says"."""
     name, where = name.strip(), where.strip()
-    if not name or "@" in name or "/" in name or "+" in name:
-        raise ModelLoadError("Give the model a short name without '@', '/' or '+', e.g. my-e5.")
+    if not name or any(ch in name for ch in "@/+~"):
+        raise ModelLoadError("Give the model a short name without '@', '/', '+' or '~', e.g. my-e5.")
     if name in CATALOG or name in finetuned_specs():
         raise ModelLoadError(f"{name!r} is already taken by a bundled or fine-tuned model.")
     if not where:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from embedlab.errors import OptionError
+from embedlab.models.prompts import join_prompts, split_prompts
 from embedlab.pooling import POOLING_MODES, check_pooling
 
 KINDS: tuple[str, ...] = ("encoder", "decoder", "static")
@@ -60,23 +61,28 @@ class ModelSpec:
         return self.query_prompt if role == "query" else self.document_prompt
 
     def with_pooling(self, pooling: str) -> "ModelSpec":
-        # The backend suffix stays last, so the name parses back: "minilm@cls+int8".
+        # The backend suffix, then the prompt suffix, stay last, so the name parses back: "minilm@cls+int8~none".
         suffix = f"+{self.backend}" if self.backend != "torch" else ""
-        return dataclasses.replace(self, name=f"{self.parent_name}@{pooling}{suffix}", pooling=check_pooling(pooling))
+        base, prompts = split_prompts(self.name, strict=False)
+        name = join_prompts(f"{_without_backend(base, self.backend)}@{pooling}{suffix}", prompts)
+        return dataclasses.replace(self, name=name, pooling=check_pooling(pooling))
 
     def with_backend(self, backend: str) -> "ModelSpec":
         """The same model run by ``backend``; ``"torch"`` is the model itself."""
         _check_choice("backend", backend, BACKENDS)
         if backend == self.backend:
             return self
-        return dataclasses.replace(self, name=f"{self.parent_name}+{backend}" if backend != "torch"
-                                   else self.parent_name, backend=backend)
+        base, prompts = split_prompts(self.name, strict=False)
+        plain = _without_backend(base, self.backend)
+        name = join_prompts(f"{plain}+{backend}" if backend != "torch" else plain, prompts)
+        return dataclasses.replace(self, name=name, backend=backend)
 
     @property
     def parent_name(self) -> str:
-        """The name without its backend suffix: the fp32 PyTorch model a variant is measured against."""
-        suffix = f"+{self.backend}"
-        return self.name.removesuffix(suffix) if self.backend != "torch" else self.name
+        """The name without its backend suffix: the fp32 PyTorch model a variant is measured against
+        (a prompt suffix stays: the parent is run with the same prompts)."""
+        base, prompts = split_prompts(self.name, strict=False)
+        return join_prompts(_without_backend(base, self.backend), prompts)
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), sort_keys=True)
@@ -103,6 +109,10 @@ class ModelSpec:
 # Field annotations are strings here (``from __future__ import annotations``).
 _FIELD_TYPES = {"str": str, "int": int, "bool": bool, "dict[str, Any]": dict}
 _TYPE_WORDS = {str: "text", int: "a whole number", bool: "true or false", dict: "a JSON object"}
+
+
+def _without_backend(name: str, backend: str) -> str:
+    return name.removesuffix(f"+{backend}") if backend != "torch" else name
 
 
 def _check_choice(what: str, value: str, valid: tuple[str, ...]) -> None:
