@@ -19,7 +19,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if args.csv and Path(args.csv).is_dir():
         raise DataError(f"--csv {args.csv} is a folder; give a file name.")
     report = bench_progress()
-    board = runner.run_bench(args.models.split(","), tasks, cache=not args.no_cache,
+    from embedlab.models.prompts import split_names
+
+    # a comma inside a prompt variant's quotes (minilm~q="Given a query, ...") is part of the name
+    board = runner.run_bench(list(split_names(args.models)), tasks, cache=not args.no_cache,
                              progress=(lambda p: report(p.label, p.done, p.total)) if report else None)
     if args.csv:
         board.to_csv(args.csv)

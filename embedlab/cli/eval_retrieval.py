@@ -7,23 +7,22 @@ import sys
 from pathlib import Path
 
 from embedlab.cli._common import bench_progress, nonnegative_int, print_json
+from embedlab.cli._variants import model_names, prompt_args
 from embedlab.errors import DataError
+from embedlab.models.prompts import split_names
 from embedlab.retrieval.pipeline import RERANK_DEPTH, TOP_K, RetrievalPlan
 
 IGNORE_IDENTICAL_IDS = {"auto": None, "yes": True, "no": False}
 
 
-def _names(text: str | None) -> tuple[str, ...]:
-    return tuple(n.strip() for n in (text or "").split(",") if n.strip())
-
-
 def _plan(args: argparse.Namespace) -> RetrievalPlan:
     from embedlab.retrieval.pipeline import check_names
 
-    if not _names(args.model) and not args.bm25:
+    if not split_names(args.model) and not args.bm25:
         raise DataError("Nothing to evaluate: give --model (comma-separated for several) and/or --bm25.")
-    plan = RetrievalPlan(models=_names(args.model), bm25=args.bm25, hybrid=args.hybrid,
-                         rerankers=_names(args.rerank), depth=args.rerank_depth, top_k=args.top_k)
+    models = model_names(args) if split_names(args.model) else ()
+    plan = RetrievalPlan(models=models, bm25=args.bm25, hybrid=args.hybrid,
+                         rerankers=split_names(args.rerank), depth=args.rerank_depth, top_k=args.top_k)
     check_names(plan)
     return plan
 
@@ -54,7 +53,7 @@ def cmd_eval_collection(args: argparse.Namespace) -> int:
     from embedlab.store.collection import Collection
     from embedlab.store.evaluate import evaluate_collection
 
-    names = _names(args.model)
+    names = model_names(args)
     if len(names) != 1 or args.bm25 or args.rerank or args.corpus:
         raise DataError("With --collection give one --model (the collection holds the documents and their "
                         "vectors; --corpus, --bm25 and --rerank do not apply; --hybrid uses its full-text index).")
@@ -121,7 +120,8 @@ def cmd_eval_retrieval(args: argparse.Namespace) -> int:
 
 def register(tasks) -> None:
     p = tasks.add_parser("retrieval", help="retrieval: nDCG@10, MRR@10, Recall@1/10/100, MAP@100 (as mteb/pytrec_eval)")
-    p.add_argument("--model", help="model name(s), comma-separated")
+    p.add_argument("--model", help="model name(s), comma-separated; NAME~none / NAME~q=\"...\" run prompt "
+                                    "variants (see --prompts)")
     p.add_argument("--collection", help="a collection (embedlab index): its documents and vectors, searched "
                                         "through its ANN index; with --queries/--qrels or --data BEIR_FOLDER")
     p.add_argument("--exact", action="store_true", help="with --collection: exact search instead of the ANN index")
@@ -142,4 +142,5 @@ def register(tasks) -> None:
                    help="evaluate a seeded random subset of this many queries (0 = all)")
     p.add_argument("--per-query", action="store_true", help="with --json: every query's metrics")
     p.add_argument("--json", action="store_true")
+    prompt_args(p)
     p.set_defaults(func=cmd_eval_retrieval)

@@ -193,14 +193,14 @@ def prompt_variants(model, choice: PromptChoice, *, roles: Sequence[str] = ("que
 
 
 def _same_note(base: str, mode: str, kept_mode: str, kept_name: str, roles: Sequence[str]) -> str:
-    where = " for the document prompt this page uses" if tuple(roles) == ("document",) else ""
     if {mode, kept_mode} == {OWN, NONE}:
-        why = f"{base} has no prompts of its own{where}, so 'own' and 'none' give the same vectors"
+        why = f"{base} has no prompts of its own, so 'own' and 'none' give the same vectors"
     elif OWN in (mode, kept_mode):
-        why = f"the typed prompts are {base}'s own{where}"
+        why = f"the typed prompts are {base}'s own"
     else:
-        why = "no prompt was typed" + where + ", so 'typed' is the same as 'none'"
-    return f"{why}: run once, as {kept_name}."
+        why = "no prompt was typed, so 'typed' is the same as 'none'"
+    where = " (every text is embedded as a document here: only the document prompt counts)"
+    return f"{why}{where if tuple(roles) == ('document',) else ''}: run once, as {kept_name}."
 
 
 def expand(names: Sequence[str], choice: PromptChoice, *, roles: Sequence[str] = ("query", "document")) -> Variants:

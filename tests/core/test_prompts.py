@@ -132,7 +132,7 @@ def test_only_the_roles_a_page_encodes_decide_what_is_the_same():
     choice = PromptChoice(own=True, typed=True, query_prompt="Find the article: ")
     assert prompt_variants("minilm", choice).names == ("minilm", 'minilm~q="Find the article: "')
     documents_only = prompt_variants("minilm", choice, roles=("document",))
-    assert documents_only.names == ("minilm",) and "document prompt this page uses" in documents_only.notes[0]
+    assert documents_only.names == ("minilm",) and "only the document prompt counts" in documents_only.notes[0]
 
 
 def test_expand_keeps_names_by_default_and_variants_as_given():
