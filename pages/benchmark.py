@@ -12,6 +12,7 @@ from embedlab.columns import refuse_non_text
 from embedlab.durations import format_seconds
 from embedlab.errors import EmbedlabError
 from embedlab.evaluation import bench
+from embedlab.evaluation.bench.bundled import BBC_RETRIEVAL
 from embedlab.evaluation.bench.history import (
     LAST_RUN_COLUMN,
     TASKS_COLUMN,
@@ -23,7 +24,7 @@ from embedlab.evaluation.bench.job import KIND, bench_job
 from embedlab.jobs import Job
 from embedlab.tables import read_table
 from embedlab.vectors import NAME_PREFIX, PrecomputedEmbedder
-from ui import charts, glossary, jobs, jobview, shell, state
+from ui import charts, glossary, jobs, jobview, prompts, shell, state
 from ui.bench_collection import KIND_TITLE as COLLECTION_KIND
 from ui.bench_collection import collection_limits, collection_task_form
 from ui.models import model_choices
@@ -164,6 +165,7 @@ def models_section(task_names: list[str], custom_tasks: list[bench.Task]) -> Job
     options = list(dict.fromkeys([*model_choices(), *VARIANTS, *st.session_state[state.BENCH_MODELS]]))
     models = st.multiselect("Models (NAME@POOLING for a pooling variant)", options, key=state.BENCH_MODELS,
                             accept_new_options=True)
+    models = prompts.variants(models, state.BENCH_PROMPTS, roles=prompt_roles(task_names, custom_tasks))
     has_tasks = bool(task_names or custom_tasks)
     own = {t.name: st.session_state[state.BENCH_OWN_VECTORS][t.name] for t in custom_tasks
            if t.name in st.session_state.get(state.BENCH_OWN_VECTORS, {})}
@@ -187,6 +189,12 @@ def models_section(task_names: list[str], custom_tasks: list[bench.Task]) -> Job
     if not has_tasks:
         st.info("Pick at least one task.")
     return jobview.panel(KIND)
+
+
+def prompt_roles(task_names: list[str], custom_tasks: list[bench.Task]) -> tuple[str, ...]:
+    """The roles the chosen tasks embed: retrieval embeds queries too, every other kind documents only."""
+    retrieval = BBC_RETRIEVAL in task_names or any(t.kind == "retrieval" for t in custom_tasks)
+    return ("query", "document") if retrieval else ("document",)
 
 
 # 3. Results ---------------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ from embedlab.retrieval.rerank import (
 )
 from embedlab.retrieval.rerank_cost import TimedReranker, estimate_cost
 from embedlab.retrieval.search import BM25Index, DenseIndex
-from ui import charts, glossary, jobs, jobview, shell, state
+from ui import charts, glossary, jobs, jobview, prompts, shell, state
 from ui.models import get_model, load_many, model_choices
 from ui.retrieval_collection import SOURCE as COLLECTION
 from ui.retrieval_collection import collection_lab
@@ -142,6 +142,7 @@ def pipelines_section(data: RetrievalData) -> tuple[dict[str, object], P.Retriev
         use_bm25 = t1.toggle("BM25", key=state.RET_BM25, help=glossary.helps("BM25"))
         use_hybrid = t2.toggle("Hybrid (RRF)", key=state.RET_HYBRID,
                                help=glossary.helps("RRF", before="Each model fused with BM25."))
+    names = prompts.variants(names, state.RET_PROMPTS)
     own = retrieval_vectors(state.RET_DOC_VECTORS, state.RET_QUERY_VECTORS, data)
     names = [*names, *([own.name] if own is not None else [])]
     r1, r2, r3 = st.columns([2, 2, 1])

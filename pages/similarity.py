@@ -10,7 +10,7 @@ import streamlit as st
 
 from embedlab import bundled, estimate, similarity
 from embedlab.jobs import Job, JobContext
-from ui import charts, glossary, jobs, jobview, shell, state
+from ui import charts, glossary, jobs, jobview, prompts, shell, state
 from ui.models import load_many, model_choices
 
 shell.require_router()
@@ -65,6 +65,7 @@ def models_section() -> tuple[dict, bool, str]:
         help=glossary.pooling_help(before="A model's pooling turns its token vectors into one vector per text; "
                                           "the same model pooled two ways can judge similarity very differently."),
     )
+    names = prompts.variants(names, state.SIM_PROMPTS, roles=("document",))
     left, right = st.columns(2)
     centered = left.toggle("Mean-center before cosine", key=state.SIM_CENTER,
                            help=glossary.helps("mean-centering", "anisotropy",

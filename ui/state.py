@@ -55,11 +55,44 @@ class VectorKeys:
         return f"{self.prefix}_remove"
 
 
+@dataclass(frozen=True)
+class PromptKeys:
+    """The session keys of one page's "Prompts" control (ui/prompts.py), all named after ``prefix``."""
+
+    prefix: str
+
+    @property
+    def own(self) -> str:
+        return f"{self.prefix}_own"
+
+    @property
+    def none(self) -> str:
+        return f"{self.prefix}_none"
+
+    @property
+    def typed(self) -> str:
+        return f"{self.prefix}_typed"
+
+    @property
+    def query(self) -> str:
+        return f"{self.prefix}_query"
+
+    @property
+    def document(self) -> str:
+        return f"{self.prefix}_document"
+
+    @property
+    def defaults(self) -> dict:
+        """Own prompts only: the chosen models run as they are until the user ticks more."""
+        return {self.own: True, self.none: False, self.typed: False, self.query: "", self.document: ""}
+
+
 SIM_SOURCE = "sim_source"
 SIM_TEXT = "sim_text"
 SIM_MODELS = "sim_models"
 SIM_CENTER = "sim_center"
 SIM_GEOMETRY_SOURCE = "sim_geometry_source"
+SIM_PROMPTS = PromptKeys("sim_prompt")
 MODELS_MEASURED = "models_measured"  # name -> Throughput, kept across page switches
 MODELS_FLASH = "models_flash"  # a message to show once, after a rerun
 MODELS_DISTILL_FLASH = "models_distill_flash"  # what the last distillation made, shown once after a rerun
@@ -95,6 +128,7 @@ EXP_COLL_FOUND = "exp_coll_found"  # ((result id, query, k), Highlight): the las
 
 RET_SOURCE = "ret_source"
 RET_MODELS = "ret_models"
+RET_PROMPTS = PromptKeys("ret_prompt")
 RET_BM25 = "ret_bm25"
 RET_HYBRID = "ret_hybrid"
 RET_RERANKER = "ret_reranker"
@@ -149,6 +183,7 @@ FT_JOB = "ft_job"  # key of this session's latest job in ui.jobs
 
 BENCH_TASKS = "bench_tasks"
 BENCH_MODELS = "bench_models"
+BENCH_PROMPTS = PromptKeys("bench_prompt")
 BENCH_VECTORS = VectorKeys("bench_vec")  # vectors for the rows of the table a task is added from
 BENCH_OWN_VECTORS = "bench_own_vectors"  # task name -> PrecomputedEmbedder, for the tasks added with vectors
 BENCH_COLL = "bench_coll"  # the collection picker's widgets on the Benchmark page
@@ -206,6 +241,9 @@ WIDGET_DEFAULTS = {
     FT_MAP: "pca",
     BENCH_TASKS: list(BUNDLED_TASK_NAMES),
     BENCH_MODELS: ["minilm", "wordllama"],
+    **SIM_PROMPTS.defaults,
+    **RET_PROMPTS.defaults,
+    **BENCH_PROMPTS.defaults,
 }
 # Widgets whose first value is the widget's own (first option / empty), kept once the user sets them.
 # Choices among options that change with the data (columns, models run, results) are kept the same way;
@@ -237,18 +275,18 @@ EXPLORER_KEYS = [EXP_SOURCE, EXP_FILE, EXP_MODELS, EXP_METHOD, EXP_NEIGHBORS, EX
                  EXP_VECTORS.file, EXP_VECTORS.column, EXP_VECTORS.id_column, f"{EXP_COLL}_pick", f"{EXP_COLL}_uri",
                  EXP_COLL_MODEL, EXP_COLL_SAMPLE, EXP_COLL_SEED]
 RETRIEVAL_KEYS = [RET_SOURCE, RET_MODELS, RET_BM25, RET_HYBRID, RET_RERANKER, RET_DEPTH, RET_QUERY, RET_K, RET_MAX_Q,
-                  RET_TOP_K, "ret_rerank_base", "ret_pick", "ret_up_corpus_kept", "ret_up_queries_kept",
-                  "ret_up_qrels_kept", *(k for v in (RET_DOC_VECTORS, RET_QUERY_VECTORS)
+                  RET_TOP_K, *RET_PROMPTS.defaults, "ret_rerank_base", "ret_pick", "ret_up_corpus_kept",
+                  "ret_up_queries_kept", "ret_up_qrels_kept", *(k for v in (RET_DOC_VECTORS, RET_QUERY_VECTORS)
                                          for k in (v.file, v.column, v.id_column)),
                   f"{RET_COLL}_pick", f"{RET_COLL}_uri", RET_COLL_MODELS, RET_COLL_HYBRID, RET_COLL_EXACT,
                   RET_COLL_QUERY, RET_COLL_K, RET_COLL_MAX_Q, RET_COLL_TOP_K, f"{RET_COLL}_queries_kept",
                   f"{RET_COLL}_qrels_kept"]
-BENCH_KEYS = [BENCH_TASKS, BENCH_MODELS]
+BENCH_KEYS = [BENCH_TASKS, BENCH_MODELS, *BENCH_PROMPTS.defaults]
 FINETUNE_KEYS = [FT_SOURCE, FT_BBC_ROWS, FT_MINE, FT_WORKFLOW, FT_MODEL, FT_EPOCHS, FT_BATCH, FT_LR, FT_MAXLEN, FT_HELD,
                  FT_LOSS_TRAINER, FT_LOSS_LOOP, FT_SCALE, FT_TEMP, FT_MARGIN, FT_DISTANCE, FT_POOLING, FT_PROJ, FT_LORA,
                  FT_SCHEDULE, FT_WARMUP, FT_SEED, FT_MAP, "ft_upload_kept", "ft_col_anchor", "ft_col_positive",
                  "ft_col_negative", "ft_col_score"]
-SIMILARITY_KEYS = [SIM_SOURCE, SIM_TEXT, SIM_MODELS, SIM_CENTER, SIM_GEOMETRY_SOURCE]
+SIMILARITY_KEYS = [SIM_SOURCE, SIM_TEXT, SIM_MODELS, SIM_CENTER, SIM_GEOMETRY_SOURCE, *SIM_PROMPTS.defaults]
 RESTORED = "state_restored"  # set once per browser session, after the jobs' settings were taken over
 
 

@@ -18,7 +18,8 @@ VALUE_WIDGETS = ("selectbox", "multiselect", "radio", "text_input", "text_area",
 # Choices whose change starts loading another (large) model or hides the rest of the page: their kept
 # value is still checked, they are only not changed here.
 NOT_CHANGED = {"ft_model", "models_measure_name", "models_distill_parent", "ret_li_model", "exp_source",
-               "ret_source", "ft_source", "sim_source", "sim_models", "exp_models", "ret_models", "bench_models"}
+               "ret_source", "ft_source", "sim_source", "sim_models", "exp_models", "ret_models", "bench_models",
+               "sim_prompt_typed", "ret_prompt_typed", "bench_prompt_typed"}
 # Kept on purpose for this page only: a deletion's "I am sure" must be ticked again after a page switch.
 NOT_KEPT = {"ft_delete_sure"}
 
