@@ -11,10 +11,10 @@ from embedlab.errors import OptionError
 from embedlab.models.prompts import PromptChoice, expand
 from ui.state import PromptKeys
 
-HELP = ("Instruction-tuned and E5-style models expect a prompt before each text (\"query: \", \"passage: \", "
-        "\"Represent this sentence for searching relevant passages: \"); the prompt changes the vectors. Each "
-        "ticked variant runs next to the others under its own name: NAME (its own prompts), NAME~none, "
-        "NAME~q=\"…\";d=\"…\" (typed). The embedding cache keys on the prompt, so variants never share vectors "
+HELP = ("Instruction-tuned and E5-style models expect a prompt before each text (`query: `, `passage: `, "
+        "`Represent this sentence for searching relevant passages: `); the prompt changes the vectors. Each "
+        "ticked variant runs next to the others under its own name: `NAME` (its own prompts), `NAME~none`, "
+        "`NAME~q=\"…\";d=\"…\"` (typed). The embedding cache keys on the prompt, so variants never share vectors "
         "unless their prompts are the same, and a variant seen before is not embedded again. You can also type "
         "a variant's name into the model list.")
 
@@ -52,5 +52,5 @@ def variants(names: Sequence[str], keys: PromptKeys, *, roles: Sequence[str] = (
     picked = choice(keys, roles=roles)
     found = expand(names, picked, roles=roles)
     for note in found.notes:
-        st.caption(f"Prompts: {note}")
+        st.caption("Prompts: " + note.replace("~", "\\~"))  # a '~' pair would strike the text through
     return list(found.names)
