@@ -17,6 +17,7 @@ def run(capsys, *argv):
     return code, out, err
 
 
+@pytest.mark.slow  # Lee STS four times (2-3 s); the retrieval test below covers variants in the fast tier
 def test_eval_sts_runs_variants_side_by_side_and_merges_what_is_the_same(capsys):
     from embedlab import load_model
     from embedlab.bundled import lee_sts
