@@ -18,7 +18,12 @@ import numpy as np
 import pandas as pd
 
 from embedlab.errors import DataError
-from embedlab.finetune.trainset import TrainSet, check, mine_negatives, same_topic_negatives
+from embedlab.finetune.trainset import (
+    TrainSet,
+    check,
+    mine_negatives,
+    same_topic_negatives,
+)
 
 
 @dataclass(frozen=True)

@@ -35,8 +35,23 @@ import pandas as pd
 from embedlab.errors import DataError, OptionError
 from embedlab.finetune.config import FinetuneConfig, check_output_name
 from embedlab.finetune.evaluate import Evaluation, evaluate
-from embedlab.finetune.job import FinetuneResult, Monitor, finetuned_spec, train_into, why_not_trainable, write_record
-from embedlab.finetune.saved import check_name_free, publish, sweep_stale_temp, target_folder, temp_folder
+from embedlab.finetune.job import (
+    FinetuneJob,
+    FinetuneResult,
+    Monitor,
+    finetuned_spec,
+    train_into,
+    why_not_trainable,
+    write_record,
+)
+from embedlab.finetune.saved import (
+    check_name_free,
+    name_problem,
+    publish,
+    sweep_stale_temp,
+    target_folder,
+    temp_folder,
+)
 from embedlab.finetune.stagedata import StageData
 from embedlab.finetune.timing import round_seconds
 from embedlab.finetune.trainset import TrainSet, mine_negatives
@@ -128,6 +143,30 @@ def stage_names(name: str) -> dict[str, str]:
     return {column: name + suffix for column, suffix in SUFFIXES.items()}
 
 
+def check_names_free(name: str, *, overwrite: bool = False) -> dict[str, str]:
+    """The three names, refused when one is a bundled or added model's, or (without ``overwrite``)
+    an earlier fine-tune's."""
+    names = stage_names(name)
+    for each in names.values():
+        check_name_free(each, "embedder", overwrite=True)  # a bundled or added model's name: never
+    taken = [n for n in names.values() if not overwrite and target_folder(n, "embedder").exists()]
+    if taken:
+        raise DataError(f"A two-stage run saves {', '.join(names.values())}, and {', '.join(taken)} already "
+                        f"exist(s): choose another name ({free_stage_name(name)} is free) or replace them "
+                        "(--overwrite on the command line).")
+    return names
+
+
+def free_stage_name(stem: str, *, taken=()) -> str:
+    """``stem``, or the first ``stem-2``, ``stem-3``, … whose three models are all free."""
+    stem = stem[:64 - _LONGEST_SUFFIX - 3]
+    n, name = 1, stem
+    while name in taken or any(name_problem(each, "embedder") for each in stage_names(name).values()):
+        n += 1
+        name = f"{stem}-{n}"
+    return name
+
+
 @dataclass(frozen=True)
 class TwoStageResult:
     name: str
@@ -193,9 +232,7 @@ def run_two_stage(config: TwoStageConfig, data: StageData, name: str, monitor: M
     monitor = monitor or Monitor()
     sweep_stale_temp()
     # 1. refuse what can be refused before loading anything
-    names = stage_names(name)
-    for each in names.values():
-        check_name_free(each, "embedder", overwrite=overwrite)
+    names = check_names_free(name, overwrite=overwrite)
     spec = resolve_spec(config.model)
     problem = why_not_trainable(spec, "loop")
     if problem:
@@ -310,3 +347,13 @@ def _discard(trained: dict[str, _Trained]) -> None:
 
     for t in trained.values():
         shutil.rmtree(t.tmp, ignore_errors=True)
+
+
+class TwoStageJob(FinetuneJob):
+    """``run_two_stage`` in a daemon thread, watched like a single-stage ``FinetuneJob``."""
+
+    config: TwoStageConfig
+    data: StageData
+
+    def _task(self) -> TwoStageResult:
+        return run_two_stage(self.config, self.data, self.name, self.monitor)
