@@ -19,6 +19,7 @@ import pandas as pd
 
 from embedlab.errors import DataError
 from embedlab.finetune.trainset import (
+    MIN_ROWS,
     TrainSet,
     check,
     mine_negatives,
@@ -70,6 +71,8 @@ def split_stages(pairs: TrainSet, stage2: TrainSet | None = None, *, held_out_ro
     held = dataclasses.replace(pairs.take(_rows_with(pairs, set(order[:held_out_rows]))),
                                name=f"{pairs.name} (held out)")
     rest, _ = _untouched(pairs, held)
+    rank = {a: i for i, a in enumerate(order)}
+    rest = rest.take(sorted(range(len(rest)), key=lambda i: rank[rest.anchors[i]]))  # in the drawn order
     notes = []
     # 2. stage 2: the given rows (minus what touches the held-out set), or the next anchors of pairs
     if stage2 is None:
@@ -85,12 +88,15 @@ def split_stages(pairs: TrainSet, stage2: TrainSet | None = None, *, held_out_ro
             second = second.take(np.sort(rng.choice(len(second), stage2_rows, replace=False)).tolist())
     # 3. stage 1: the rest, as pairs
     if stage1_rows and len(rest) > stage1_rows:
-        rest = rest.take(list(range(stage1_rows)))  # already in a random (seeded) anchor order
+        rest = rest.take(list(range(stage1_rows)))
     first = dataclasses.replace(rest, negatives=None, name=f"{pairs.name} (stage 1)")
     if rest.negatives is not None:
         notes.append("Stage 1 trains on pairs with in-batch negatives only: the data's negatives are not used there.")
     second = dataclasses.replace(second, name=f"{second.name} (stage 2)")
     for part, what in ((first, "Stage 1"), (second, "Stage 2")):
+        if len(part) < MIN_ROWS:
+            raise DataError(f"{what} has {len(part)} row(s) left; it needs at least {MIN_ROWS}. Give more rows, "
+                            "or hold out fewer.")
         try:
             check(part)
         except DataError as exc:
