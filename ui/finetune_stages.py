@@ -12,7 +12,12 @@ import streamlit as st
 
 from embedlab.durations import format_seconds
 from embedlab.errors import EmbedlabError
-from embedlab.explorer.projection import METHODS, ProjectionConfig, procrustes_align, reduce_dimensions
+from embedlab.explorer.projection import (
+    METHODS,
+    ProjectionConfig,
+    procrustes_align,
+    reduce_dimensions,
+)
 from embedlab.finetune.job import trainable_models
 from embedlab.finetune.stagedata import StageData, bbc_stages
 from embedlab.finetune.stages import (

@@ -10,7 +10,12 @@ import pytest
 
 from embedlab.finetune.evaluate import Evaluation
 from embedlab.finetune.job import FinetuneResult
-from embedlab.finetune.stages import COLUMNS, TwoStageConfig, TwoStageJob, TwoStageResult
+from embedlab.finetune.stages import (
+    COLUMNS,
+    TwoStageConfig,
+    TwoStageJob,
+    TwoStageResult,
+)
 from tests.app.views import open_view
 from ui import finetune_stages, jobs
 

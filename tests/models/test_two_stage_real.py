@@ -11,7 +11,12 @@ import pytest
 from embedlab.cli import main
 from embedlab.finetune.job import RECORD_FILE, Monitor
 from embedlab.finetune.stagedata import bbc_stages
-from embedlab.finetune.stages import COLUMNS, StageSettings, TwoStageConfig, run_two_stage
+from embedlab.finetune.stages import (
+    COLUMNS,
+    StageSettings,
+    TwoStageConfig,
+    run_two_stage,
+)
 
 pytestmark = pytest.mark.slow
 SIZES = dict(held_out_rows=20, stage1_rows=24, stage2_rows=12, seed=2)
