@@ -18,8 +18,10 @@ its record): ``NAME-stage1``, ``NAME-stage2-only`` and, last, ``NAME`` (stage 1+
 stopped run deletes its temporary folders and publishes nothing.
 
 With the defaults (1,000 stage-1 pairs at batch 64, 200 stage-2 triplets at batch 16, 200 held out,
-64 tokens per text) a MiniLM run takes about two to three minutes on two cores: ~1,600 tokens per
-second of training, and four evaluations of ~400 held-out texts.
+64 tokens per text) a MiniLM run should take about three to four minutes on two idle cores: ~15
+stage-1 steps of ~6 s, twice ~12 stage-2 steps of ~2.5 s, and four evaluations of the 200 held-out
+titles and articles (~10 s each at the model's own length). An estimate from step timings taken on a
+busy machine (three times slower); benchmarks/two_stage.py measures it.
 """
 
 from __future__ import annotations
