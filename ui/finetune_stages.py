@@ -147,8 +147,10 @@ def live(job: TwoStageJob) -> None:
     since = format_seconds((job.finished or time.time()) - job.started)
     steps = f"step {snap['step']} / {snap['total']} of this stage · " if snap["total"] else "preparing · "
     st.progress(min(snap["step"] / snap["total"], 1.0) if snap["total"] else 0.0, text=f"{steps}{since} since the start")
+    if not job.running:  # the finished run shows every stage's curve with its results
+        return
     st.plotly_chart(charts.loss_curve(snap["losses"], snap["total"] or None), key="ft2_loss_chart")
-    if job.running and st.button("Stop", key="ft2_stop", disabled=snap["stopping"],
+    if st.button("Stop", key="ft2_stop", disabled=snap["stopping"],
                                  help="Stops after the current step. Nothing is saved; earlier models are untouched."):
         job.monitor.stop()
         st.rerun(scope="fragment")
@@ -193,6 +195,10 @@ def results_section(job: TwoStageJob) -> None:
         st.caption("Mean cosine of random held-out document pairs (near 1: every text looks alike): " + " · ".join(
             f"{c} {v:.3f}" for c, v in table.loc[RANDOM_PAIRS].items()))
     maps_view(r, f"{job.name}-{job.started}")
+    st.caption("Training loss per step of each training (stage 1+2 is stage 2 started from the stage-1 model).")
+    for box, (column, run) in zip(st.columns(len(r.runs)), r.runs.items()):
+        box.caption(f"{column}: {run.train_rows:,} rows, {len(run.losses)} steps")
+        box.plotly_chart(charts.loss_curve(list(run.losses)), key=f"ft2_loss_{COLUMNS.index(column)}")
 
 
 @st.cache_data(show_spinner="Drawing the four maps…", max_entries=4)
@@ -217,5 +223,6 @@ def maps_view(r: TwoStageResult, run_key: str) -> None:
     for box, column, xy in zip(st.columns(len(evals)), evals, coords):
         e = evals[column]
         box.caption(f"{column} · random-pair cosine {e.scores.get(RANDOM_PAIRS, float('nan')):.3f}")
-        box.plotly_chart(charts.corpus_map(xy, e.doc_groups, e.doc_texts, height=360, legend=column == COLUMNS[-1]),
-                         key=f"ft2_map_{COLUMNS.index(column)}")
+        fig = charts.corpus_map(xy, e.doc_groups, e.doc_texts, height=420)
+        fig.update_layout(legend={"orientation": "h", "y": -0.05, "yanchor": "top"})  # four maps of one width
+        box.plotly_chart(fig, key=f"ft2_map_{COLUMNS.index(column)}")

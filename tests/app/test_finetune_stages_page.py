@@ -32,7 +32,8 @@ def evaluation(seed: int, ndcg: float, **extra) -> Evaluation:
 def finished_result() -> TwoStageResult:
     config = TwoStageConfig()
     runs = {c: FinetuneResult(f"made{s}", "embedder", config.stage_config(1), None, 10, 30, 1.0, False,
-                              evaluation(0, 0.5), evaluation(i, 0.5 + i / 10, perplexity=20.0 + i))
+                              evaluation(0, 0.5), evaluation(i, 0.5 + i / 10, perplexity=20.0 + i),
+                              losses=((1, 2.0), (2, 1.0 / i)))
             for i, (c, s) in enumerate(zip(COLUMNS[1:], ("-stage1", "", "-stage2-only")), start=1)}
     return TwoStageResult("made", config, evaluation(0, 0.5), runs, ("data note",), (), 30, (100, 20),
                           total_seconds=12.0)
@@ -56,7 +57,7 @@ def test_a_finished_run_shows_four_columns_any_extra_score_and_four_maps(tmp_hom
     sizes = next(f.value for f in at.dataframe if "stage-1 rows" in f.value.index)
     assert sizes.loc["stage-2 rows"].tolist() == [0, 0, 20, 20]
     maps = [c for c in at.get("plotly_chart")]
-    assert len(maps) == 5  # the loss curve and four maps
+    assert len(maps) == 7  # four maps and the loss curve of each training
     captions = " ".join(c.value for c in at.caption)
     assert "before 0.000 · after stage 1 0.100 · after stage 1+2 0.200 · stage 2 only 0.300" in captions
     assert "PCA map of each column's own vectors" in captions
