@@ -62,6 +62,10 @@ def split_stages(pairs: TrainSet, stage2: TrainSet | None = None, *, held_out_ro
     without ``stage2`` the stage-2 rows are the next ``stage2_rows`` anchors of ``pairs``, and stage 1
     is what is left (at most ``stage1_rows``, 0 = all). Stage 1 keeps no negatives (in-batch only);
     held-out rows without negatives get BM25-mined ones among the held-out positives."""
+    for part in (pairs, stage2):
+        if part is not None and part.scores is not None:
+            raise DataError(f"{part.name} holds scored pairs; two-stage training learns from (anchor, positive"
+                            "[, negative]) rows. Train scored pairs in one run with CoSENT.")
     # 1. the held-out anchors, then everything that touches them leaves the training side
     rng = np.random.default_rng(seed)
     order = _anchor_order(pairs, rng)

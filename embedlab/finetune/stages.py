@@ -27,6 +27,7 @@ benchmarks/two_stage.py measures the whole run.
 from __future__ import annotations
 
 import dataclasses
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -311,7 +312,8 @@ def _train_stage(config: TwoStageConfig, stage: int, column: str, name: str, bas
     try:
         train_into(stage_config, start_spec, rows, monitor, tmp)
         seconds = round_seconds(monitor.finish_training())
-        if monitor.should_stop():
+        if monitor.should_stop():  # the loop saves nothing once stopped; a stop just after its save leaves a folder
+            shutil.rmtree(tmp, ignore_errors=True)
             return None
         what = "pairs, in-batch negatives" if stage == 1 else f"hard negatives, {stage_config.loss}"
         origin = f"{start.result.name} (stage 1)" if start else base_spec.name
@@ -322,8 +324,6 @@ def _train_stage(config: TwoStageConfig, stage: int, column: str, name: str, bas
         model = load_model(dataclasses.replace(spec, location=str(tmp)), cache=False)
         after = evaluate(model, held, seed=config.seed)
     except BaseException:
-        import shutil
-
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     result = FinetuneResult(name, "embedder", stage_config, final, len(rows), len(held), seconds, False, before,
@@ -345,8 +345,6 @@ def _stopped(out: TwoStageResult, trained: dict[str, _Trained], started: float, 
 
 
 def _discard(trained: dict[str, _Trained]) -> None:
-    import shutil
-
     for t in trained.values():
         shutil.rmtree(t.tmp, ignore_errors=True)
 

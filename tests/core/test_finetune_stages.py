@@ -89,6 +89,8 @@ def test_too_few_rows_are_refused_in_plain_words():
         split_stages(pairs(46), held_out_rows=45, stage1_rows=0, stage2_rows=10)
     with pytest.raises(DataError, match="Stage 1 has 4 row"):
         split_stages(pairs(30), held_out_rows=10, stage1_rows=0, stage2_rows=16)
+    with pytest.raises(DataError, match="syn holds scored pairs; .* one run with CoSENT"):
+        split_stages(pairs(30, scores=[i / 30 for i in range(30)]), held_out_rows=10, stage1_rows=0, stage2_rows=10)
 
 
 def test_bbc_stages_are_disjoint_and_negatives_share_the_topic():
