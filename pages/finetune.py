@@ -35,7 +35,7 @@ from embedlab.finetune.trainset import TrainSet, bbc_triplets, from_table
 from embedlab.models import available_models
 from embedlab.pooling import POOLING_MODES
 from embedlab.tables import read_table
-from ui import charts, glossary, jobs, shell, state
+from ui import charts, finetune_stages, glossary, jobs, shell, state
 from ui.models import get_model
 from ui.finetune_results import results_section, saved_section
 
@@ -323,12 +323,16 @@ def run_section(job: FinetuneJob) -> None:
 
 
 header()
-ft_source, ft_data, ft_mine = data_section()
-ft_config, ft_name, ft_problem = training_section(ft_source, ft_data, ft_mine)
-start_section(ft_config, ft_data, ft_name, ft_problem)
-ft_job = jobs.get(st.session_state.get(state.FT_JOB)) or jobs.latest_finetune()  # a reloaded tab finds its run
-if ft_job is not None:
-    run_section(ft_job)
-    if not ft_job.running:
-        results_section(ft_job)
+if finetune_stages.mode_switch() == finetune_stages.TWO_STAGE:
+    finetune_stages.view()
+else:
+    ft_source, ft_data, ft_mine = data_section()
+    ft_config, ft_name, ft_problem = training_section(ft_source, ft_data, ft_mine)
+    start_section(ft_config, ft_data, ft_name, ft_problem)
+    # a reloaded tab finds its run
+    ft_job = jobs.get(st.session_state.get(state.FT_JOB)) or jobs.latest_finetune(two_stage=False)
+    if ft_job is not None:
+        run_section(ft_job)
+        if not ft_job.running:
+            results_section(ft_job)
 saved_section()

@@ -76,9 +76,13 @@ def get(key: str | None) -> FinetuneJob | None:
     return _JOBS.get(key) if key else None
 
 
-def latest_finetune() -> FinetuneJob | None:
-    """The fine-tuning run started last (a reloaded tab shows it)."""
-    return max(_JOBS.values(), key=lambda j: j.started, default=None)
+def latest_finetune(*, two_stage: bool | None = None) -> FinetuneJob | None:
+    """The fine-tuning run started last (a reloaded tab shows it); only one-run or only two-stage
+    runs when ``two_stage`` says so."""
+    from embedlab.finetune.stages import TwoStageJob
+
+    runs = [j for j in _JOBS.values() if two_stage is None or isinstance(j, TwoStageJob) == two_stage]
+    return max(runs, key=lambda j: j.started, default=None)
 
 
 def running() -> FinetuneJob | None:

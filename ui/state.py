@@ -20,6 +20,7 @@ from embedlab.explorer.projection import ProjectionConfig
 from embedlab.finetune.config import BBC_ROWS as FT_BBC_ROWS_DEFAULT
 from embedlab.finetune.config import DEFAULTS as FT_DEFAULTS
 from embedlab.finetune.config import LOSSES as FT_LOSSES
+from embedlab.finetune.stages import DEFAULTS as FT2_DEFAULTS
 from embedlab.retrieval.pipeline import QUICK_RERANK_DEPTH, QUICK_TOP_K
 from embedlab.retrieval.rerank import DEFAULT_RERANKER
 from embedlab.store.explore import DEFAULT_SAMPLE as EXP_DEFAULT_SAMPLE
@@ -180,6 +181,12 @@ FT_NAME = "ft_name"
 FT_NAME_AUTO = "ft_name_auto"  # the last generated name: renewed while the name box still shows it
 FT_MAP = "ft_map"
 FT_JOB = "ft_job"  # key of this session's latest job in ui.jobs
+FT_MODE = "ft_mode"  # one run, or two stages (ui/finetune_stages.py)
+FT2_MODEL, FT2_POOLING, FT2_LORA, FT2_MAXLEN = "ft2_model", "ft2_pooling", "ft2_lora", "ft2_maxlen"
+FT2_HELD, FT2_S1_ROWS, FT2_S1_BATCH, FT2_S1_EPOCHS = "ft2_held", "ft2_s1_rows", "ft2_s1_batch", "ft2_s1_epochs"
+FT2_S2_ROWS, FT2_S2_BATCH, FT2_S2_EPOCHS = "ft2_s2_rows", "ft2_s2_batch", "ft2_s2_epochs"
+FT2_S2_MINE, FT2_S2_LOSS, FT2_NAME, FT2_MAP = "ft2_s2_mine", "ft2_s2_loss", "ft2_name", "ft2_map"
+FT2_JOB = "ft2_job"  # key of this session's latest two-stage job in ui.jobs
 
 BENCH_TASKS = "bench_tasks"
 BENCH_MODELS = "bench_models"
@@ -239,6 +246,20 @@ WIDGET_DEFAULTS = {
     FT_WARMUP: FT_DEFAULTS.warmup_ratio,
     FT_SEED: FT_DEFAULTS.seed,
     FT_MAP: "pca",
+    FT2_MODEL: FT2_DEFAULTS.model,
+    FT2_POOLING: "(as the model)",
+    FT2_LORA: FT2_DEFAULTS.lora,
+    FT2_MAXLEN: FT2_DEFAULTS.max_length,
+    FT2_HELD: FT2_DEFAULTS.held_out_rows,
+    FT2_S1_ROWS: FT2_DEFAULTS.stage1_rows,
+    FT2_S1_BATCH: FT2_DEFAULTS.stage1.batch_size,
+    FT2_S1_EPOCHS: FT2_DEFAULTS.stage1.epochs,
+    FT2_S2_ROWS: FT2_DEFAULTS.stage2_rows,
+    FT2_S2_BATCH: FT2_DEFAULTS.stage2.batch_size,
+    FT2_S2_EPOCHS: FT2_DEFAULTS.stage2.epochs,
+    FT2_S2_MINE: FT2_DEFAULTS.stage2_mine,
+    FT2_S2_LOSS: FT2_DEFAULTS.stage2.loss,
+    FT2_MAP: "pca",
     BENCH_TASKS: list(BUNDLED_TASK_NAMES),
     BENCH_MODELS: ["minilm", "wordllama"],
     **SIM_PROMPTS.defaults,
@@ -251,7 +272,7 @@ WIDGET_DEFAULTS = {
 KEPT_WIDGETS = [SIM_SOURCE, SIM_TEXT, SIM_GEOMETRY_SOURCE, EXP_SOURCE, EXP_TEXT_COL, EXP_LABEL_COL, EXP_ID_COL,
                 EXP_CMP_COLOUR, f"{EXP_COLL}_pick", f"{EXP_COLL}_uri", EXP_COLL_MODEL, EXP_COLL_QUERY,
                 EXP_COLL_COLOUR, RET_SOURCE, RET_QUERY, RET_LI_QUERY,
-                RET_LI_DOC, FT_SOURCE, FT_WORKFLOW, FT_NAME,
+                RET_LI_DOC, FT_SOURCE, FT_WORKFLOW, FT_NAME, FT_MODE, FT2_NAME,
                 RET_COLL_MODELS, RET_COLL_QUERY, f"{RET_COLL}_pick", f"{RET_COLL}_uri", f"{BENCH_COLL}_pick",
                 f"{BENCH_COLL}_uri", "bench_coll_name", "bench_coll_exact",
                 "sim_diff_a", "sim_diff_b",
@@ -286,6 +307,8 @@ FINETUNE_KEYS = [FT_SOURCE, FT_BBC_ROWS, FT_MINE, FT_WORKFLOW, FT_MODEL, FT_EPOC
                  FT_LOSS_TRAINER, FT_LOSS_LOOP, FT_SCALE, FT_TEMP, FT_MARGIN, FT_DISTANCE, FT_POOLING, FT_PROJ, FT_LORA,
                  FT_SCHEDULE, FT_WARMUP, FT_SEED, FT_MAP, "ft_upload_kept", "ft_col_anchor", "ft_col_positive",
                  "ft_col_negative", "ft_col_score"]
+FINETUNE2_KEYS = [FT_MODE, FT2_MODEL, FT2_POOLING, FT2_LORA, FT2_MAXLEN, FT2_HELD, FT2_S1_ROWS, FT2_S1_BATCH,
+                  FT2_S1_EPOCHS, FT2_S2_ROWS, FT2_S2_BATCH, FT2_S2_EPOCHS, FT2_S2_MINE, FT2_S2_LOSS, FT2_MAP]
 SIMILARITY_KEYS = [SIM_SOURCE, SIM_TEXT, SIM_MODELS, SIM_CENTER, SIM_GEOMETRY_SOURCE, *SIM_PROMPTS.defaults]
 RESTORED = "state_restored"  # set once per browser session, after the jobs' settings were taken over
 

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from embedlab.cli import finetune_stages
 from embedlab.cli._common import print_json, read_input
 from embedlab.errors import DataError
 from embedlab.finetune import config as opts
@@ -37,6 +38,9 @@ class Printer(Monitor):
 
 
 def cmd_finetune(args: argparse.Namespace) -> int:
+    if args.stages == 2:
+        return finetune_stages.cmd_two_stage(args, Printer())
+    finetune_stages.refuse_stage_options(args)
     # 1. every argument, and the output name, checked before any data or model loads
     config = _config(args)
     _check_output(args.output, config.kind, overwrite=args.overwrite)
@@ -72,7 +76,8 @@ def _check_output(name: str, kind: str, *, overwrite: bool) -> None:
 
 def _config(args: argparse.Namespace):
     return opts.FinetuneConfig.for_workflow(
-        "cross-encoder" if args.cross_encoder else args.workflow, loss=args.loss or "", model=args.model,
+        "cross-encoder" if args.cross_encoder else (args.workflow or opts.DEFAULTS.workflow), loss=args.loss or "",
+        model=args.model,
         epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr, warmup_ratio=args.warmup,
         schedule=args.schedule, max_length=opts.parse_max_length(args.max_length), scale=args.scale,
         temperature=args.temperature, margin=args.margin, distance=args.distance, pooling=args.pooling or "", projection_dim=args.projection,
@@ -94,12 +99,14 @@ def register(sub) -> None:
     d = opts.DEFAULTS
     p = sub.add_parser("finetune", help="contrastive fine-tuning with before/after metrics on a held-out split")
     p.add_argument("--model", default=d.model, help="base model (minilm, mpnet, smollm2, or any name/folder)")
-    p.add_argument("--data", required=True, help="triplets/pairs/scored pairs (CSV/TSV/JSONL/Parquet) or 'bbc'")
+    p.add_argument("--data", required=True, help="triplets/pairs/scored pairs (CSV/TSV/JSONL/Parquet) or 'bbc'; with --stages 2: the "
+                                                   "stage-1 pairs (and held-out rows)")
     p.add_argument("--output", required=True, help="name to save the result under")
     p.add_argument("--overwrite", action="store_true",
                    help="replace an earlier fine-tune of that name (only once the new one is complete)")
-    p.add_argument("--workflow", choices=("trainer", "loop"), default=d.workflow,
-                   help="sentence-transformers trainer, or the hand-rolled PyTorch loop (needed for decoders)")
+    p.add_argument("--workflow", choices=("trainer", "loop"),
+                   help=f"sentence-transformers trainer (default: {d.workflow}), or the hand-rolled PyTorch loop "
+                        "(needed for decoders)")
     p.add_argument("--cross-encoder", action="store_true", help="train a CrossEncoder reranker instead")
     p.add_argument("--loss", choices=[loss for loss in opts.ALL_LOSSES if loss != "bce"],
                    help="; ".join(f"{w}: {opts.LOSSES[w][0]} (default), {', '.join(opts.LOSSES[w][1:])}"
@@ -134,4 +141,5 @@ def register(sub) -> None:
     p.add_argument("--score-column")
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--json", action="store_true")
+    finetune_stages.add_arguments(p)
     p.set_defaults(func=cmd_finetune)

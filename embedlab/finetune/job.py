@@ -89,6 +89,12 @@ class Monitor:
             self.train_finished = time.perf_counter()
             return self.train_finished - (self.train_started or self.train_finished)
 
+    def new_run(self) -> None:
+        """Forget the steps and losses of a finished training (a two-stage run trains several times)."""
+        with self._lock:
+            self.step, self.total, self.losses = 0, 0, []
+            self.train_started = self.train_finished = None
+
     def on_step(self, step: int, total: int, loss: float) -> None:
         with self._lock:
             if self.train_started is None:  # a caller that never started the clock
@@ -271,7 +277,7 @@ def run_finetune(config: FinetuneConfig, data: TrainSet, name: str, monitor: Mon
     try:
         monitor.set_phase(f"Training on {len(train)} rows")
         monitor.start_training()
-        _train(config, spec, train, monitor, tmp)
+        train_into(config, spec, train, monitor, tmp)
         result = dataclasses.replace(result, train_seconds=round_seconds(monitor.finish_training()),
                                      losses=tuple(monitor.snapshot()["losses"]))
         if monitor.should_stop():
@@ -287,7 +293,7 @@ def run_finetune(config: FinetuneConfig, data: TrainSet, name: str, monitor: Mon
         raise
 
 
-def _train(config: FinetuneConfig, spec, train: TrainSet, monitor: Monitor, out: Path) -> None:
+def train_into(config: FinetuneConfig, spec, train: TrainSet, monitor: Monitor, out: Path) -> None:
     """Train with the config's workflow and write the model to ``out`` (nothing when stopped
     inside the loop)."""
     from embedlab.models.loader import model_folder
@@ -316,9 +322,6 @@ def _train(config: FinetuneConfig, spec, train: TrainSet, monitor: Monitor, out:
 def _measure_and_publish(result: FinetuneResult, spec, base, held: TrainSet, data: TrainSet, monitor: Monitor,
                          tmp: Path, *, started: float, overwrite: bool = False) -> FinetuneResult:
     """Evaluate the trained model in ``tmp``, write its record (and spec), rename it into place."""
-    from embedlab.models import load_model
-    from embedlab.models.registry import SPEC_FILE
-
     config, final = result.config, result.path
     # 1. the same held-out rows, through the new model (or the base + the new reranker)
     monitor.set_phase("Evaluating the fine-tuned model on the held-out rows")
@@ -328,18 +331,11 @@ def _measure_and_publish(result: FinetuneResult, spec, base, held: TrainSet, dat
         after = evaluate(base, held, reranker=CrossEncoderReranker(str(tmp)), seed=config.seed)
         new_spec = None
     else:
-        new_spec = _spec(result.name, spec, config, data, final)
-        after = evaluate(load_model(dataclasses.replace(new_spec, location=str(tmp)), cache=False), held,
-                         seed=config.seed)
+        new_spec = finetuned_spec(result.name, spec, config, data, final)
+        after = evaluate_folder(new_spec, tmp, held, seed=config.seed)
     result = dataclasses.replace(result, after=after, total_seconds=round_seconds(time.perf_counter() - started))
     # 2. the record of the run, and the spec that puts an embedder in the zoo
-    record = {**result.to_dict(), "base": config.model, "data": data.name, "losses": list(result.losses),
-              "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
-    (tmp / RECORD_FILE).write_text(dumps(record))
-    if new_spec is not None:
-        new_spec = dataclasses.replace(new_spec, extra={**new_spec.extra, "before": result.before.scores,
-                                                        "after": after.scores})
-        (tmp / SPEC_FILE).write_text(new_spec.to_json())
+    write_record(result, data, tmp, new_spec)
     # 3. publish
     monitor.set_phase("Saving")
     publish(tmp, final, overwrite=overwrite)
@@ -347,15 +343,40 @@ def _measure_and_publish(result: FinetuneResult, spec, base, held: TrainSet, dat
     return result
 
 
-def _spec(name: str, base_spec, config: FinetuneConfig, data: TrainSet, folder: Path):
+def evaluate_folder(new_spec, tmp: Path, held: TrainSet, *, seed: int) -> Evaluation:
+    """The held-out rows through the embedder trained into ``tmp`` (not yet published), loaded as
+    the zoo will load it."""
+    from embedlab.models import load_model
+
+    return evaluate(load_model(dataclasses.replace(new_spec, location=str(tmp)), cache=False), held, seed=seed)
+
+
+def write_record(result: FinetuneResult, data: TrainSet, tmp: Path, new_spec=None, **extra) -> None:
+    """The run's record (``training.json``) and, for an embedder, the spec that puts it in the zoo;
+    ``extra`` goes into the record as it is."""
+    from embedlab.models.registry import SPEC_FILE
+
+    record = {**result.to_dict(), "base": result.config.model, "data": data.name, "losses": list(result.losses),
+              "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), **extra}
+    (tmp / RECORD_FILE).write_text(dumps(record))
+    if new_spec is not None:
+        new_spec = dataclasses.replace(new_spec, extra={**new_spec.extra, "before": result.before.scores,
+                                                        "after": result.after.scores})
+        (tmp / SPEC_FILE).write_text(new_spec.to_json())
+
+
+def finetuned_spec(name: str, base_spec, config: FinetuneConfig, data: TrainSet, folder: Path, *,
+                   description: str = ""):
+    """The zoo's spec of an embedder fine-tuned from ``base_spec`` (prompts, padding and EOS kept)."""
     from embedlab.models.spec import ModelSpec
 
     pooling = config.pooling or base_spec.pooling
     what = {"trainer": f"sentence-transformers trainer, {config.loss}", "loop": f"hand-rolled loop, {config.loss}"}
     return ModelSpec(
         name=name, kind=base_spec.kind, source="local", location=str(folder), pooling=pooling,
-        description=f"{base_spec.name} fine-tuned on {data.name} ({what[config.workflow]}"
-                    f"{', LoRA' if config.lora else ''}{f', head {config.projection_dim}' if config.projection_dim else ''})",
+        description=description or (
+            f"{base_spec.name} fine-tuned on {data.name} ({what[config.workflow]}"
+            f"{', LoRA' if config.lora else ''}{f', head {config.projection_dim}' if config.projection_dim else ''})"),
         dim=config.projection_dim or base_spec.dim, query_prompt=base_spec.query_prompt,
         document_prompt=base_spec.document_prompt, max_seq_length=base_spec.max_seq_length,
         append_eos=base_spec.append_eos, padding_side=base_spec.padding_side, license=base_spec.license,
@@ -384,9 +405,12 @@ class FinetuneJob:
         self.thread.join(timeout)
         return self
 
+    def _task(self):
+        return run_finetune(self.config, self.data, self.name, self.monitor)
+
     def _run(self) -> None:
         try:
-            self.result = run_finetune(self.config, self.data, self.name, self.monitor)
+            self.result = self._task()
         except EmbedlabError as exc:
             self.error = str(exc)
         except Exception as exc:  # shown in the app; the traceback goes to the log

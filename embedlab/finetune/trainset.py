@@ -231,27 +231,41 @@ def bbc_triplets(n: int | None = 1000, *, seed: int = 0) -> TrainSet:
     repeated bodies) are kept once. ``n`` rows are drawn at random (seeded).
     """
     from embedlab.bundled import bbc_news
-    from embedlab.retrieval.search import BM25Index
 
     df = bbc_news().drop_duplicates("text").drop_duplicates("title").reset_index(drop=True)
     rng = np.random.default_rng(seed)
     if n is not None and n < len(df):
         df = df.iloc[np.sort(rng.choice(len(df), n, replace=False))].reset_index(drop=True)
-    negatives = [""] * len(df)
-    labels = df["label"].to_numpy()
-    for label in pd.unique(labels):
-        rows = np.flatnonzero(labels == label)
-        texts = df["text"].iloc[rows].tolist()
-        ranked = BM25Index(texts).search(df["title"].iloc[rows].tolist(), min(5, len(rows))).indices
-        for own, order in enumerate(ranked.tolist()):
-            other = next((j for j in order if j != own), None)
-            # a topic with one drawn article: any other article will do
-            negatives[rows[own]] = texts[other] if other is not None else \
-                df["text"].iloc[int(rng.choice(np.flatnonzero(labels != label)))]
+    texts, labels = df["text"].tolist(), df["label"].tolist()
+    negatives = same_topic_negatives(df["title"].tolist(), texts, labels, texts, labels, rng=rng)
     note = (f"BBC News title → article; hard negative: the same-topic article BM25 ranks highest for the title "
-            f"({len(pd.unique(labels))} topics, {len(df)} rows, seed {seed}).")
+            f"({len(set(labels))} topics, {len(df)} rows, seed {seed}).")
     return TrainSet(df["title"].tolist(), df["text"].tolist(), negatives, None, df["label"].tolist(), name="BBC News",
                     notes=(note,))
+
+
+def same_topic_negatives(queries: Sequence[str], own: Sequence[str], labels: Sequence[str], pool: Sequence[str],
+                         pool_labels: Sequence[str], *, rng: np.random.Generator) -> list[str]:
+    """For each query, the text of ``pool`` with the query's label that BM25 ranks highest, other than
+    the query's ``own`` text; a label with no other text in the pool gives a random text of another."""
+    from embedlab.retrieval.search import BM25Index
+
+    labels, pool_labels = np.asarray(labels), np.asarray(pool_labels)
+    negatives = [""] * len(queries)
+    for label in pd.unique(labels):
+        rows, candidates = np.flatnonzero(labels == label), np.flatnonzero(pool_labels == label)
+        texts = [pool[j] for j in candidates]
+        ranked = BM25Index(texts).search([queries[i] for i in rows], min(5, len(texts))).indices.tolist() \
+            if texts else [[] for _ in rows]
+        for i, order in zip(rows, ranked):
+            other = next((texts[j] for j in order if texts[j] != own[i]), None)
+            if other is None:
+                others = np.flatnonzero(pool_labels != label)
+                if not len(others):
+                    raise DataError("Hard negatives need at least two different texts to choose from.")
+                other = pool[int(rng.choice(others))]
+            negatives[i] = other
+    return negatives
 
 
 MIN_HELD_OUT = 100  # anchors: on 20, MiniLM scored 1.000 on BBC before training, so no change could show
