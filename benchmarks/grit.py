@@ -15,16 +15,19 @@ top ``--rerank-depth`` are reranked by ``qlm:`` with the base SmolLM2 and with t
 itself (one model as embedder and reranker). Fine-tuned models are saved as ``grit-w<weight>``
 (replacing earlier ones of that name), so they can be used in the app afterwards.
 
-Why these weights: InfoNCE with 32 in-batch candidates starts near ln(32) = 3.5 and falls below 1
-as the model learns; SmolLM2's next-token loss on BBC articles is ln(perplexity) ~ 3 (perplexity
-20-30) and changes little. Weight 1 puts the two parts on equal footing (the GRIT sum without a
-preference); 0.1 makes the LM part a light anchor, a tenth of the contrastive part at the start. The
-run's notes give the two parts at the first and last steps, so the scales can be checked.
+Why these weights: the two parts start on the same scale. Measured at the defaults (first step,
+batch 32, 128 tokens): InfoNCE 2.76 (chance would be ln 32 = 3.47; it falls as the model learns),
+next-token loss 3.78 on the batch's articles (SmolLM2's held-out perplexity ~30 at 256 tokens,
+ln 30 = 3.4). Weight 1 is GRIT's plain sum with no preference; 0.1 makes the LM part a light anchor,
+about a seventh of the contrastive part at the start. Each run's notes give both parts at the first
+and last steps.
 
-Expected time at the defaults (400 training pairs, 100 held out, 12 steps of 32 at 128 tokens), on
-two cores: ~4-5 minutes of training per weight, ~2-3 minutes of evaluation per run (the base's
-vectors are cached after the first run; its perplexity is measured again each time), ~2 minutes of
-qlm reranking per reranker: about 30 minutes for three weights.
+Expected time at the defaults (400 training pairs, 100 held out, 12 steps of 32 at 128 tokens): one
+step took 122 s on two cores shared with other jobs (load ~4.5), i.e. ~25 min of training per weight
+under that load; on two idle cores expect about half (not measured). Each run's two evaluations took
+~9.5 min under the same load (100 held-out titles, 200 articles at up to 512 tokens, perplexity on 50
+articles x 256 tokens; the base's vectors come from the cache after the first run, its perplexity
+does not). Faster: --max-length 64 (about half the training) or --rows 300 (200 pairs, 6 steps).
 
 Writes benchmarks/results/grit.json (or --out).
 """
