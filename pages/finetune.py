@@ -252,6 +252,12 @@ def loop_options(base: str, lr: float) -> tuple[str, dict]:
                    f"{LORA_LEARNING_RATE:.0e} turned SmolLM2 into a useful embedder on BBC here.")
     if available_models()[base].kind == "decoder" and extra["pooling"] in ("", "last"):
         st.caption("For SmolLM2, weighted-mean pooling learned much faster than last-token pooling here.")
+    if available_models()[base].kind == "decoder":  # GRIT's joint objective: an encoder has no next-token head
+        extra["lm_weight"] = st.number_input(
+            "LM weight (next-token loss)", 0.0, 100.0, step=0.1, key=state.FT_LM_WEIGHT,
+            help="0 = contrastive only. Otherwise the loss is contrastive + this weight x the next-token loss on "
+                 "the batch's documents (GRIT), so the decoder keeps its language modelling: compare the "
+                 "held-out perplexity before and after in the results.")
     return loss, extra
 
 

@@ -155,7 +155,9 @@ def pipelines_section(data: RetrievalData) -> tuple[dict[str, object], P.Retriev
                                      before="Off by default: a reranker re-reads every candidate for every query, "
                                             "its cost is shown below the choice. Type cross-encoder:FOLDER or "
                                             "cross-encoder:org/model for any sentence-transformers CrossEncoder; "
-                                            "rerankers trained on the fine-tuning page appear here."))
+                                            "rerankers trained on the fine-tuning page appear here, and so does "
+                                            "every decoder fine-tuned there (qlm:/llm:), which can then be both "
+                                            "the embedder and the reranker."))
     rerank_base = r2.selectbox("Rerank the results of", [*names, *([P.BM25] if use_bm25 else [])] or ["(none)"],
                                key="ret_rerank_base")
     depth = r3.number_input("Depth", 2, 200, key=state.RET_DEPTH, help=glossary.helps("rerank depth"))

@@ -22,6 +22,7 @@ def maps(key: str, method: str, _before: np.ndarray, _after: np.ndarray) -> tupl
 
 
 RANDOM_PAIRS = "mean random-pair cosine"
+PERPLEXITY = "perplexity"  # decoders: not on the 0-1 scale of the other scores, and lower is better
 
 
 # 4. Results ---------------------------------------------------------------------------------------
@@ -62,7 +63,10 @@ def scores_view(r: FinetuneResult) -> None:
     left, right = st.columns([2, 3])
     left.dataframe(table.style.format("{:+.4f}", subset=["change"]).format("{:.4f}", subset=["before", "after"]),
                    key="ft_table")
-    right.plotly_chart(charts.before_after_bars(table.drop(index=[RANDOM_PAIRS], errors="ignore")), key="ft_bars")
+    right.plotly_chart(charts.before_after_bars(table.drop(index=[RANDOM_PAIRS, PERPLEXITY], errors="ignore")),
+                       key="ft_bars")
+    for note in r.before.notes:
+        st.caption(note)
     if RANDOM_PAIRS in table.index:
         rp = table.loc[RANDOM_PAIRS]
         st.caption(f"Mean cosine of random held-out pairs: {rp['before']:.3f} → {rp['after']:.3f} "

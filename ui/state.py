@@ -174,6 +174,7 @@ FT_DISTANCE = "ft_distance"
 FT_POOLING = "ft_pooling"
 FT_PROJ = "ft_proj"
 FT_LORA = "ft_lora"
+FT_LM_WEIGHT = "ft_lm_weight"
 FT_SCHEDULE = "ft_schedule"
 FT_WARMUP = "ft_warmup"
 FT_SEED = "ft_seed"
@@ -242,6 +243,7 @@ WIDGET_DEFAULTS = {
     FT_POOLING: "(as the model)",  # the page's label for "keep the base model's pooling"
     FT_PROJ: FT_DEFAULTS.projection_dim,
     FT_LORA: FT_DEFAULTS.lora,
+    FT_LM_WEIGHT: FT_DEFAULTS.lm_weight,
     FT_SCHEDULE: FT_DEFAULTS.schedule,
     FT_WARMUP: FT_DEFAULTS.warmup_ratio,
     FT_SEED: FT_DEFAULTS.seed,
@@ -305,7 +307,7 @@ RETRIEVAL_KEYS = [RET_SOURCE, RET_MODELS, RET_BM25, RET_HYBRID, RET_RERANKER, RE
 BENCH_KEYS = [BENCH_TASKS, BENCH_MODELS, *BENCH_PROMPTS.defaults]
 FINETUNE_KEYS = [FT_SOURCE, FT_BBC_ROWS, FT_MINE, FT_WORKFLOW, FT_MODEL, FT_EPOCHS, FT_BATCH, FT_LR, FT_MAXLEN, FT_HELD,
                  FT_LOSS_TRAINER, FT_LOSS_LOOP, FT_SCALE, FT_TEMP, FT_MARGIN, FT_DISTANCE, FT_POOLING, FT_PROJ, FT_LORA,
-                 FT_SCHEDULE, FT_WARMUP, FT_SEED, FT_MAP, "ft_upload_kept", "ft_col_anchor", "ft_col_positive",
+                 FT_LM_WEIGHT, FT_SCHEDULE, FT_WARMUP, FT_SEED, FT_MAP, "ft_upload_kept", "ft_col_anchor", "ft_col_positive",
                  "ft_col_negative", "ft_col_score"]
 FINETUNE2_KEYS = [FT_MODE, FT2_MODEL, FT2_POOLING, FT2_LORA, FT2_MAXLEN, FT2_HELD, FT2_S1_ROWS, FT2_S1_BATCH,
                   FT2_S1_EPOCHS, FT2_S2_ROWS, FT2_S2_BATCH, FT2_S2_EPOCHS, FT2_S2_MINE, FT2_S2_LOSS, FT2_MAP]

@@ -60,6 +60,8 @@ def cmd_finetune(args: argparse.Namespace) -> int:
           f"saved to {result.path}")
     print(f"Held-out: {result.held_out_rows} rows")
     print(result.table.to_string(float_format=lambda v: f"{v:.4f}"))
+    for note in result.before.notes:  # how a score was measured (perplexity: on what)
+        print(f"note: {note}")
     for warning in result.warnings:  # said before training too; repeated beside the numbers it is about
         print(f"warning: {warning}", file=sys.stderr)
     return 0
@@ -81,7 +83,7 @@ def _config(args: argparse.Namespace):
         epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr, warmup_ratio=args.warmup,
         schedule=args.schedule, max_length=opts.parse_max_length(args.max_length), scale=args.scale,
         temperature=args.temperature, margin=args.margin, distance=args.distance, pooling=args.pooling or "", projection_dim=args.projection,
-        lora=args.lora, held_out=args.held_out, mine=args.mine,
+        lora=args.lora, lm_weight=args.lm_weight, held_out=args.held_out, mine=args.mine,
         max_rows=0 if args.data == "bbc" else (args.max_rows or 0),  # bbc: --max-rows is how many to draw
         seed=args.seed)
 
@@ -129,6 +131,9 @@ def register(sub) -> None:
     p.add_argument("--projection", type=int, default=d.projection_dim,
                    help="loop: add a linear projection head of this size")
     p.add_argument("--lora", action="store_true", help="loop: train LoRA adapters (peft) instead of all weights")
+    p.add_argument("--lm-weight", type=float, default=d.lm_weight,
+                   help="loop, decoders: add this weight x the next-token loss on the documents to the contrastive "
+                        "loss (GRIT's joint objective; 0 = contrastive only)")
     p.add_argument("--held-out", type=float, default=d.held_out,
                    help="share of anchors held out for before/after (raised to 100 anchors or half, capped at 500)")
     p.add_argument("--mine", choices=opts.MINING, default=d.mine,

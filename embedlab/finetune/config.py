@@ -25,7 +25,7 @@ LEARNING_RATE = 5e-5  # full fine-tuning of MiniLM
 LORA_LEARNING_RATE = 1e-3  # LoRA adapters start at zero; 1e-3 turned SmolLM2 into a useful embedder on BBC
 BBC_ROWS = 500  # the quick default run: 400 training rows (under two minutes of MiniLM on two cores at 64 tokens)
 AUTO_LENGTH = "auto"  # max_length chosen from the data's token lengths (embedlab.finetune.length)
-LOOP_ONLY = ("pooling", "projection_dim", "lora")  # options only the hand-rolled loop has
+LOOP_ONLY = ("pooling", "projection_dim", "lora", "lm_weight")  # options only the hand-rolled loop has
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
@@ -52,6 +52,7 @@ class FinetuneConfig:
     projection_dim: int = 0  # loop: add a linear projection head of this size (0 = none)
     lora: bool = False  # loop: train LoRA adapters (peft) instead of every weight
     lora_rank: int = 8
+    lm_weight: float = 0.0  # loop, decoders: + this x next-token loss on the positives (GRIT's joint objective)
     held_out: float = 0.2
     mine: str = "none"  # hard negatives for pairs: none | bm25 | model
     max_rows: int = 0  # use at most this many rows of the data (0 = all)
@@ -106,6 +107,8 @@ class FinetuneConfig:
             raise OptionError(f"projection size must be 0 (none) or positive, got {self.projection_dim}.")
         if not 0 < self.held_out < 1:
             raise OptionError(f"held-out fraction must be between 0 and 1, got {self.held_out}.")
+        if not 0 <= self.lm_weight <= 100:
+            raise OptionError(f"LM weight must be between 0 (contrastive only) and 100, got {self.lm_weight}.")
         if self.max_rows < 0:
             raise OptionError(f"max rows must be 0 (all) or positive, got {self.max_rows}.")
 

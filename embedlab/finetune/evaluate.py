@@ -6,7 +6,8 @@
   negative, the anchor's own positive(s) are relevant; searched (and reranked) by
   embedlab.retrieval.pipeline, nDCG@10, MRR@10 and Recall@1/10 as in mteb/pytrec_eval;
 - geometry: mean cosine of random pairs of distinct held-out texts (raw decoder states sit near 1);
-- scored pairs: cosine Spearman against the scores, as MTEB's STS evaluator.
+- scored pairs: cosine Spearman against the scores, as MTEB's STS evaluator;
+- decoders only: next-token perplexity on held-out positives (does the embedder still speak?).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from embedlab.finetune.perplexity import PERPLEXITY_TOKENS, perplexity
 from embedlab.finetune.trainset import TrainSet
 from embedlab.retrieval.corpus import RetrievalData
 from embedlab.retrieval.pipeline import RetrievalPlan, run_plan
@@ -25,7 +27,10 @@ HELD_OUT_TOP_K = 100  # enough for nDCG@10 and Recall@10; held-out corpora are s
 # At or above these on the held-out rows, the base leaves no room to show that training helped.
 CEILING = {"nDCG@10": 0.98, "triplet accuracy": 1.0}
 SUMMARY_METRICS = ("triplet accuracy", "nDCG@10", "MRR@10", "Recall@1", "Recall@10", "mean random-pair cosine",
-                   "Spearman")
+                   "Spearman", "perplexity")
+# Perplexity costs a forward pass over every text plus a 49k-wide LM head on every token: 50 texts of 256
+# tokens took SmolLM2 ~30-60 s on two shared cores, so it is measured on a seeded sample, the same before and after.
+PERPLEXITY_TEXTS = 50
 
 
 @dataclass(frozen=True)
@@ -38,6 +43,7 @@ class Evaluation:
     doc_groups: list[str]
     seconds: float = 0.0
     per_query: pd.DataFrame | None = field(default=None, repr=False)  # indexed by query text
+    notes: tuple[str, ...] = ()  # how a score was measured (perplexity: on what)
 
 
 def held_out_corpus(data: TrainSet) -> tuple[list[str], list[str], list[str], dict[str, dict[str, int]]]:
@@ -56,11 +62,12 @@ def held_out_corpus(data: TrainSet) -> tuple[list[str], list[str], list[str], di
 
 
 def evaluate(model, data: TrainSet, *, reranker=None, rerank_depth: int = 20, seed: int = 0,
-             progress=None) -> Evaluation:
+             progress=None, perplexity_texts: int = PERPLEXITY_TEXTS) -> Evaluation:
     """Score ``model`` (anything with ``encode(texts, role=...)``) on held-out ``data``.
 
     With ``reranker`` (``score(query, docs)``), retrieval is the model's top ``rerank_depth``
     reranked, and triplet accuracy compares the reranker's scores for positive and negative.
+    A decoder also gets its perplexity on ``perplexity_texts`` held-out positives (0: not measured).
     """
     start = time.perf_counter()
     queries, docs, groups, qrels = held_out_corpus(data)
@@ -96,11 +103,29 @@ def evaluate(model, data: TrainSet, *, reranker=None, rerank_depth: int = 20, se
         from scipy.stats import spearmanr
 
         scores["Spearman"] = float(spearmanr(pos, data.scores).statistic)
+    notes = ()
+    if perplexity_texts and _is_decoder(model):
+        ppl = perplexity(model, perplexity_sample(data, perplexity_texts, seed=seed), max_tokens=PERPLEXITY_TOKENS)
+        scores["perplexity"] = ppl.value
+        notes = (f"perplexity: {ppl.description}; the texts are held-out positives, which no training row "
+                 "has as its positive (so the next-token loss never saw them).",)
     ordered = {k: scores[k] for k in SUMMARY_METRICS if k in scores}
     per_query = per_query[["nDCG@10", "MRR@10"]]
     per_query.index = [queries[int(q[1:])] for q in per_query.index]
     per_query.index.name = "query"
-    return Evaluation(ordered, pos, neg, d_vec, docs, groups, time.perf_counter() - start, per_query)
+    return Evaluation(ordered, pos, neg, d_vec, docs, groups, time.perf_counter() - start, per_query, notes)
+
+
+def _is_decoder(model) -> bool:
+    spec = getattr(getattr(model, "inner", model), "spec", None)
+    return spec is not None and spec.kind == "decoder" and spec.backend == "torch"
+
+
+def perplexity_sample(data: TrainSet, n: int, *, seed: int = 0) -> list[str]:
+    """Up to ``n`` distinct held-out positives, a seeded random choice (the same for before and after)."""
+    texts = list(dict.fromkeys(data.positives))
+    rng = np.random.default_rng(seed)
+    return [texts[i] for i in sorted(rng.permutation(len(texts))[:n])]
 
 
 class _Encoded:

@@ -191,6 +191,9 @@ def check_setup(config: FinetuneConfig, data: TrainSet):
     problem = why_not_trainable(spec, config.workflow)
     if problem:
         raise DataError(problem)
+    from embedlab.finetune.loop import check_joint
+
+    check_joint(config, spec)  # an LM weight needs a decoder: refused before anything loads
     # the loss's needs that mining cannot meet (scores for CoSENT, no scores for the others)
     check(data, loss=None if config.workflow == "cross-encoder" else ("mnrl" if config.loss == "triplet" else config.loss))
     if config.workflow == "cross-encoder" and data.scores is not None:

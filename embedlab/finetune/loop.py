@@ -4,6 +4,7 @@
    optionally LoRA adapters (peft) so only small low-rank matrices are trained;
 2. the similarity: cosine, dot product, or negative euclidean distance;
 3. the loss: InfoNCE over in-batch (and hard) negatives with a temperature, or a triplet margin loss;
+   for decoders optionally plus a weighted next-token loss on the documents (GRIT's joint objective);
 4. the schedule: warm-up, then constant, linear or cosine decay of the learning rate;
 5. the loop: batches of (anchor, positive[, negative]) texts, AdamW, gradient clipping;
 6. saving: merged weights + tokenizer, plus the head in sentence-transformers' Dense layout.
@@ -25,6 +26,7 @@ import torch.nn.functional as F
 
 from embedlab.errors import OptionError
 from embedlab.finetune.config import FinetuneConfig
+from embedlab.finetune.perplexity import lm_head_weight, next_token_nll
 from embedlab.finetune.trainset import TrainSet
 from embedlab.pooling import pool
 
@@ -42,11 +44,18 @@ class ContrastiveModel(torch.nn.Module):
         self.pooling = pooling
         dim = embedder.dim
         self.head = torch.nn.Linear(dim, projection_dim) if projection_dim else None
+        self.loss_parts: list[tuple[float, float]] = []  # (contrastive, next-token) per step, joint objective only
 
     def forward(self, texts: list[str], role: str) -> torch.Tensor:
+        return self.pooled(*self.states(texts, role))
+
+    def states(self, texts: list[str], role: str) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """Last hidden states (batch, seq, dim) and the batch they came from (ids, mask, positions)."""
         batch = self.embedder._collate(self.embedder.tokenize(texts, role=role))
-        hidden = self.backbone(**batch).last_hidden_state
-        vectors = pool(hidden, batch["attention_mask"], self.pooling)
+        return self.backbone(**batch).last_hidden_state, batch
+
+    def pooled(self, hidden: torch.Tensor, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        vectors = pool(hidden, batch["attention_mask"], self.pooling)  # (batch, dim)
         return self.head(vectors) if self.head is not None else vectors
 
 
@@ -87,6 +96,42 @@ def triplet(anchors, positives, negatives, *, distance: str, margin: float) -> t
     return F.relu(d_pos - d_neg + margin).mean()
 
 
+def lm_targets(mask: torch.Tensor, *, skip_first: int, skip_last: int) -> torch.Tensor:
+    """Which tokens of an embedding batch the next-token loss predicts: each row's real tokens after
+    its first ``skip_first`` (the prompt; the first token has no context anyway) and before its last
+    ``skip_last`` (the EOS appended for pooling), whichever side the padding is on."""
+    index = mask.cumsum(1) - 1  # 0, 1, ... along each row's real tokens; padding is masked below
+    length = mask.sum(1, keepdim=True)
+    return mask.bool() & (index >= max(skip_first, 1)) & (index < length - skip_last)
+
+
+def document_lm_loss(model: ContrastiveModel, hidden: torch.Tensor, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+    """Mean next-token loss on the documents, from the hidden states the embedding pass already made
+    (no second forward) through the LM head tied to the input embeddings.
+
+    The embedding batch is not laid out like plain LM text: decoders are left-padded, the document
+    prompt comes first and an EOS is appended. Padding and the appended EOS are left out of the
+    loss (a cut text does not end there, so teaching the LM to stop there would be wrong), and so are
+    the prompt's tokens (the same few every time: they would only make the loss look smaller).
+    Positions stay right because the embedder passes position ids that start at 0 on the first real
+    token, so a left-padded row is read exactly as the same tokens unpadded, as perplexity reads them.
+    """
+    embedder = model.embedder
+    prompt = embedder.spec.prompt("document")
+    # the prompt's tokens (with any BOS); a prompt merging with the text's first word is off by one at most
+    skip_first = len(embedder.tokenizer(prompt, add_special_tokens=True)["input_ids"])
+    predict = lm_targets(batch["attention_mask"], skip_first=skip_first, skip_last=int(embedder.spec.append_eos))
+    nll, tokens = next_token_nll(hidden, batch["input_ids"], predict, lm_head_weight(model.backbone))
+    return nll / max(tokens, 1)
+
+
+def check_joint(config: FinetuneConfig, spec) -> None:
+    """The joint objective needs a decoder (an encoder has no next-token head)."""
+    if config.lm_weight and spec.kind != "decoder":
+        raise OptionError(f"LM weight {config.lm_weight:g}: the next-token loss is for decoders (smollm2); "
+                          f"{spec.name} is an {spec.kind}. Set the LM weight to 0 or pick a decoder.")
+
+
 # ---- 4. the schedule ---------------------------------------------------------------------------
 def lr_factor(step: int, total: int, warmup: int, schedule: str) -> float:
     if step < warmup:
@@ -101,8 +146,10 @@ def lr_factor(step: int, total: int, warmup: int, schedule: str) -> float:
 
 # ---- 5. the loop -------------------------------------------------------------------------------
 def train(embedder, data: TrainSet, config: FinetuneConfig, monitor) -> ContrastiveModel:
-    """Train in place and return the model. ``monitor`` gets ``on_step(step, total, loss)``
-    and is asked ``should_stop()`` after every step."""
+    """Train in place and return the model. ``monitor`` gets ``on_step(step, total, loss)`` with
+    the total loss and is asked ``should_stop()`` after every step; with an LM weight the two parts
+    of every step are kept in ``model.loss_parts`` and summed up in a ``monitor.note`` at the end."""
+    check_joint(config, embedder.spec)
     torch.manual_seed(config.seed)
     model = ContrastiveModel(embedder, pooling=config.pooling or embedder.spec.pooling,
                              projection_dim=config.projection_dim)
@@ -122,12 +169,17 @@ def train(embedder, data: TrainSet, config: FinetuneConfig, monitor) -> Contrast
         for start in range(0, per_epoch * config.batch_size, config.batch_size):
             rows = order[start:start + config.batch_size]
             anchors = model([data.anchors[i] for i in rows], "query")
-            positives = model([data.positives[i] for i in rows], "document")
+            doc_hidden, doc_batch = model.states([data.positives[i] for i in rows], "document")
+            positives = model.pooled(doc_hidden, doc_batch)
             negatives = model([data.negatives[i] for i in rows], "document") if data.negatives else None
             if config.loss == "infonce":
                 loss = info_nce(anchors, positives, negatives, distance=config.distance, temperature=config.temperature)
             else:
                 loss = triplet(anchors, positives, negatives, distance=config.distance, margin=config.margin)
+            if config.lm_weight:  # GRIT: representation loss + weighted generative loss, one backward
+                lm_loss = document_lm_loss(model, doc_hidden, doc_batch)
+                model.loss_parts.append((float(loss.detach()), float(lm_loss.detach())))
+                loss = loss + config.lm_weight * lm_loss
 
             lr = config.learning_rate * lr_factor(step, total, warmup, config.schedule)
             for group in optimizer.param_groups:
@@ -142,8 +194,18 @@ def train(embedder, data: TrainSet, config: FinetuneConfig, monitor) -> Contrast
                 break
         if monitor.should_stop():
             break
+    if model.loss_parts:
+        monitor.note(joint_note(model.loss_parts, config.lm_weight))
     model.eval()
     return model
+
+
+def joint_note(parts: list[tuple[float, float]], weight: float) -> str:
+    """The two parts of the joint loss, first steps vs last steps (a tenth of the run each)."""
+    k = max(1, len(parts) // 10)
+    first, last = np.mean(parts[:k], axis=0), np.mean(parts[-k:], axis=0)
+    return (f"Joint loss = contrastive + {weight:g} x next-token: contrastive {first[0]:.3f} -> {last[0]:.3f}, "
+            f"next-token {first[1]:.3f} -> {last[1]:.3f} (mean of the first and last {k} of {len(parts)} steps).")
 
 
 # ---- 6. saving ---------------------------------------------------------------------------------

@@ -5,7 +5,8 @@ Every reranker has ``name`` and ``score(query, docs) -> np.ndarray`` (higher = m
 Names the app and CLI accept (``reranker_choices``):
   ``maxsim:MODEL``        MaxSim over MODEL's token embeddings (an encoder, e.g. maxsim:minilm)
   ``llm:MODEL``           P("yes") from a decoder LM's next-token distribution (llm:smollm2)
-  ``qlm:MODEL``           query likelihood log P(query | document) under a decoder LM (qlm:smollm2)
+  ``qlm:MODEL``           query likelihood log P(query | document) under a decoder LM (qlm:smollm2);
+                          MODEL may be a decoder fine-tuned here: one model, embedder and reranker
   ``cross-encoder:WHERE`` a sentence-transformers CrossEncoder: a folder, a hub ID, or the name of
                           a reranker trained in the app (saved under <data folder>/models/rerankers/)
 """
@@ -54,8 +55,17 @@ BUNDLED_RERANKERS = ("maxsim:minilm", "maxsim:mpnet", "qlm:smollm2", "llm:smollm
 
 
 def reranker_choices() -> list[str]:
-    """The bundled rerankers, then every cross-encoder trained in the app."""
-    return [*BUNDLED_RERANKERS, *[f"cross-encoder:{n}" for n in trained_rerankers()]]
+    """The bundled rerankers, every decoder fine-tuned in the app as an LM reranker, then every
+    cross-encoder trained in the app."""
+    return [*BUNDLED_RERANKERS, *[f"{kind}:{n}" for n in finetuned_decoders() for kind in ("qlm", "llm")],
+            *[f"cross-encoder:{n}" for n in trained_rerankers()]]
+
+
+def finetuned_decoders() -> list[str]:
+    """Decoders fine-tuned as embedders here: their merged weights are still a causal LM (GRIT's point)."""
+    from embedlab.models.registry import finetuned_specs
+
+    return sorted(name for name, spec in finetuned_specs().items() if spec.kind == "decoder" and spec.backend == "torch")
 
 
 # ---- late interaction ---------------------------------------------------------------------------
@@ -141,7 +151,14 @@ class LLMReranker:
         self.tokenizer.padding_side = "left"
         if self.tokenizer.pad_token_id is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
-        self.model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32).eval()
+        # A decoder fine-tuned here is saved as its backbone alone (loop.save): a tied LM head (SmolLM2)
+        # is the input embeddings and loads with them; an untied one would be random, so refuse it.
+        model, info = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32, output_loading_info=True)
+        if any(key.startswith("lm_head") for key in info["missing_keys"]):
+            raise ModelLoadError(f"{model_name}: the folder {folder} has no LM head (only a decoder whose head is tied "
+                                 "to its input embeddings keeps one when fine-tuned as an embedder), so it cannot "
+                                 "score text as a language model.")
+        self.model = model.eval()
         self.name = f"llm:{spec.name}"
         self.doc_tokens = doc_tokens
         self.batch_size = batch_size

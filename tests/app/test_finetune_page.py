@@ -151,3 +151,12 @@ def test_the_default_name_is_generated_and_never_taken(tmp_home):
     at.run()
     assert any("'mine' already exists; choose another name (mine-2 is free)" in w.value for w in at.warning)
     assert at.button(key="ft_start").disabled
+
+
+def test_the_lm_weight_is_offered_for_decoders_only():
+    at = page(ft_bbc_rows=100)
+    at.radio(key="ft_workflow").set_value("Hand-rolled PyTorch loop").run()
+    assert "ft_lm_weight" not in [w.key for w in at.number_input]  # minilm: an encoder has no next-token head
+    at.selectbox(key="ft_model").set_value("smollm2").run()
+    at.number_input(key="ft_lm_weight").set_value(0.5).run()
+    assert at.number_input(key="ft_lm_weight").value == 0.5 and not at.exception

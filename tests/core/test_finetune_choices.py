@@ -192,3 +192,11 @@ def test_cli_refuses_a_bad_length_and_an_existing_output_before_reading_data(tmp
     assert "nope.csv" not in err  # refused before the data is read
     assert main(["finetune", "--data", "nope.csv", "--output", "mine", "--overwrite"]) == 2
     assert "nope.csv" in capsys.readouterr()[1]  # with --overwrite the name passes; the missing file does not
+
+
+def test_cli_refuses_an_lm_weight_outside_the_loop_before_reading_data(tmp_home, capsys):
+    from embedlab.cli import main
+
+    assert main(["finetune", "--data", "nope.csv", "--output", "x", "--lm-weight", "0.5"]) == 2
+    err = capsys.readouterr()[1]
+    assert err.startswith("error: lm_weight: only the hand-rolled loop has these options") and "nope.csv" not in err

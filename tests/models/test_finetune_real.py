@@ -9,6 +9,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from embedlab.cli import main
 from embedlab.errors import DataError
@@ -71,18 +72,40 @@ def test_loop_with_cls_pooling_and_a_projection_head(tmp_home, data):
     assert result.before.doc_vectors.shape[1] == 384 and result.after.doc_vectors.shape[1] == 64
 
 
-def test_decoder_lora_loop(tmp_home, data):
+def test_decoder_lora_loop_with_the_joint_objective_is_both_embedder_and_reranker(tmp_home, data):
+    from embedlab.finetune.perplexity import perplexity
     from embedlab.models import load_model
+    from embedlab.retrieval.rerank import load_reranker, reranker_choices
 
     config = FinetuneConfig(model="smollm2", workflow="loop", loss="infonce", lora=True, learning_rate=2e-4,
-                            pooling="weighted-mean", batch_size=4, max_length=24, max_rows=24)
-    result = run_finetune(config, data, "smol-lora")
+                            pooling="weighted-mean", batch_size=4, max_length=24, max_rows=24, lm_weight=0.5)
+    monitor = Monitor()
+    result = run_finetune(config, data, "smol-lora", monitor)
     model = load_model("smol-lora", cache=False)
     assert model.spec.kind == "decoder" and model.spec.append_eos and model.spec.pooling == "weighted-mean"
-    assert set(result.after.scores) == set(result.before.scores)
+    assert set(result.after.scores) == set(result.before.scores) >= {"perplexity", "nDCG@10"}
+    assert result.before.notes[0].startswith("perplexity: next-token perplexity over the first 256 tokens of 12 texts")
+    assert any(n.startswith("Joint loss = contrastive + 0.5 x next-token") for n in monitor.snapshot()["notes"])
+    record = json.loads((result.path / RECORD_FILE).read_text())
+    assert record["config"]["lm_weight"] == 0.5 and "perplexity" in record["after"]
     # merged LoRA: a plain transformers folder, no adapter files
     assert not (result.path / "adapter_config.json").exists() and (result.path / "config.json").exists()
     assert model.encode(["hello"]).shape == (1, 576)
+    # the same weights as a query-likelihood reranker: its LM is the fine-tuned backbone + the tied head
+    assert {"qlm:smol-lora", "llm:smol-lora"} <= set(reranker_choices())
+    qlm = load_reranker("qlm:smol-lora")
+    assert qlm.name == "qlm:smol-lora" and qlm.model.lm_head.weight is qlm.model.model.embed_tokens.weight
+    assert torch.equal(qlm.model.model.layers[3].self_attn.q_proj.weight, model.model.layers[3].self_attn.q_proj.weight)
+    assert not torch.equal(model.model.layers[3].self_attn.q_proj.weight,
+                           load_model("smollm2", cache=False).model.layers[3].self_attn.q_proj.weight)
+    scores = qlm.score("football cup final goals", ["The striker scored twice in the cup final.", "Rates rose."])
+    assert scores.shape == (2,) and np.isfinite(scores).all()
+    # perplexity from the embedder equals the reranker's causal LM's own loss on the same text
+    text = result.before.doc_texts[0]
+    ids = qlm.tokenizer(text, truncation=True, max_length=48, return_tensors="pt")["input_ids"]
+    with torch.no_grad():
+        lm_loss = float(qlm.model(input_ids=ids, labels=ids).loss)
+    assert np.log(perplexity(model, [text], max_tokens=48).value) == pytest.approx(lm_loss, rel=1e-4)
 
 
 def test_cross_encoder_becomes_a_reranker(tmp_home, data):
