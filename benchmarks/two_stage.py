@@ -26,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
+from benchmarks.shortened import shortened  # noqa: E402
 from embedlab.cli.finetune import Printer  # noqa: E402
 from embedlab.finetune.stagedata import bbc_stages  # noqa: E402
 from embedlab.finetune.stages import (  # noqa: E402
@@ -56,23 +57,27 @@ def arguments() -> argparse.Namespace:
     p.add_argument("--stage2-mine", choices=STAGE2_MINING, default=d.stage2_mine)
     p.add_argument("--stage2-loss", choices=STAGE_LOSSES, default=d.stage2.loss)
     p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--doc-tokens", type=int, default=0,
+                   help="train and evaluate on the first N tokens of each text (a slow decoder's held-out "
+                        "evaluation at up to 512 tokens takes minutes); 0 = the model's own length")
     p.add_argument("--keep", metavar="NAME", help="save the three models under NAME in the usual data folder")
     return p.parse_args()
 
 
 def main() -> None:
     args = arguments()
+    scratch = None
+    if not args.keep:
+        scratch = tempfile.TemporaryDirectory(prefix="two-stage-")
+        os.environ["EMBEDLAB_HOME"] = scratch.name
+    model = shortened(args.model, args.doc_tokens) if args.doc_tokens else args.model
     config = TwoStageConfig(
-        model=args.model, pooling=args.pooling, lora=args.lora, max_length=args.max_length,
+        model=model, pooling=args.pooling, lora=args.lora, max_length=args.max_length,
         held_out_rows=args.held_out_rows, stage1_rows=args.stage1_rows, stage2_rows=args.stage2_rows,
         stage2_mine=args.stage2_mine, seed=args.seed,
         stage1=StageSettings(batch_size=args.stage1_batch_size, epochs=args.stage1_epochs, learning_rate=args.lr),
         stage2=StageSettings(batch_size=args.stage2_batch_size, epochs=args.stage2_epochs, learning_rate=args.lr,
                              loss=args.stage2_loss))
-    scratch = None
-    if not args.keep:
-        scratch = tempfile.TemporaryDirectory(prefix="two-stage-")
-        os.environ["EMBEDLAB_HOME"] = scratch.name
     started = time.perf_counter()
     data = bbc_stages(held_out_rows=config.held_out_rows, stage1_rows=config.stage1_rows,
                       stage2_rows=config.stage2_rows, seed=config.seed)
