@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.e2e.conftest import SHOTS, SLOW
+from tests.e2e.conftest import SHOTS
 from tests.e2e.test_browser import computed, wait_idle
 
 pytestmark = pytest.mark.slow
