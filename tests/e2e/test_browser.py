@@ -176,7 +176,8 @@ def test_finetune_live_view_results_and_restart(browser):
         wait_idle(page, "Fine-tuning")
         body = page.locator("[data-testid='stMain']").inner_text()
         assert "triplet accuracy" in body and "nDCG@10" in body
-        assert page.locator(".js-plotly-plot").count() >= 5  # loss, bars, histograms, two maps
+        # loss, bars, histograms, two maps (the maps are projected after the text is drawn)
+        page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 5", timeout=SLOW)
         page.screenshot(path=str(SHOTS / "finetune_results.png"), full_page=True)
         page.close()
     finally:

@@ -49,18 +49,19 @@ def test_two_stage_run_table_and_maps(browser):
         page.wait_for_timeout(1000)
         page.get_by_role("button", name="Start two-stage training").click()
         # the live view: a phase line and a Stop button while it trains
-        page.get_by_role("button", name="Stop").wait_for(timeout=SLOW)
+        # (the main area's Stop; Streamlit's own status widget has one too while a script runs)
+        page.get_by_test_id("stMainBlockContainer").get_by_role("button", name="Stop").wait_for(timeout=SLOW)
         page.get_by_text(f"Saved as {name}").first.wait_for(timeout=4 * SLOW if full else SLOW)
         page.get_by_role("heading", name="3 · Each stage, on the same held-out rows").wait_for(timeout=SLOW)
-        main = page.locator("[data-testid='stMain']")
-        body = main.inner_text()
-        for column in ("before", "after stage 1", "after stage 1+2", "stage 2 only"):
-            assert column in body
-        assert "random-pair cosine" in body  # per column, beside its map
-        assert page.locator("[data-testid='stDataFrame']").count() >= 2  # the scores and the rows/times per column
         maps = page.locator("[class*='st-key-ft2_map_'] .js-plotly-plot")
         maps.first.wait_for(timeout=SLOW)
+        page.wait_for_function("document.querySelectorAll(\"[class*='st-key-ft2_map_'] .js-plotly-plot\").length >= 4",
+                               timeout=SLOW)
         assert maps.count() == 4  # before / stage 1 / stage 1+2 / stage 2 only, side by side
+        body = page.locator("[data-testid='stMain']").inner_text()
+        for column in ("before", "after stage 1", "after stage 1+2", "stage 2 only"):
+            assert f"{column} · random-pair cosine" in body  # each map's caption
+        assert page.locator("[data-testid='stDataFrame']").count() >= 2  # the scores and the rows/times per column
         boxes = [maps.nth(i).bounding_box() for i in range(4)]
         assert len({round(b["y"]) for b in boxes}) == 1  # one row
         assert boxes[0]["x"] < boxes[1]["x"] < boxes[2]["x"] < boxes[3]["x"]
