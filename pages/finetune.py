@@ -35,7 +35,7 @@ from embedlab.finetune.trainset import TrainSet, bbc_triplets, from_table
 from embedlab.models import available_models
 from embedlab.pooling import POOLING_MODES
 from embedlab.tables import read_table
-from ui import charts, finetune_stages, glossary, jobs, shell, state
+from ui import charts, finetune_stages, glossary, jobs, jobview, shell, state
 from ui.models import get_model
 from ui.finetune_results import results_section, saved_section
 
@@ -314,18 +314,7 @@ def live(job: FinetuneJob) -> None:
 
 def run_section(job: FinetuneJob) -> None:
     st.subheader("3 · Run")
-    if not job.running:
-        live(job)
-        return
-
-    @st.fragment(run_every=1.0)
-    def live_fragment() -> None:
-        state.keep_in_fragment()  # it may tick after the user left the page: keep every page's settings
-        live(job)
-        if not job.running:
-            st.rerun()  # the whole page: show the results
-
-    live_fragment()
+    jobview.follow(job, live)
 
 
 header()

@@ -33,7 +33,7 @@ from embedlab.finetune.stages import (
 )
 from embedlab.models import available_models
 from embedlab.pooling import POOLING_MODES
-from ui import charts, jobs, state
+from ui import charts, jobs, jobview, state
 
 ONE_RUN = "One run"
 TWO_STAGE = "Two stages: pairs, then hard negatives"
@@ -158,18 +158,7 @@ def live(job: TwoStageJob) -> None:
 
 def run_section(job: TwoStageJob) -> None:
     st.subheader("2 · Run")
-    if not job.running:
-        live(job)
-        return
-
-    @st.fragment(run_every=1.0)
-    def live_fragment() -> None:
-        state.keep_in_fragment()
-        live(job)
-        if not job.running:
-            st.rerun()
-
-    live_fragment()
+    jobview.follow(job, live)
 
 
 # 3. Results ---------------------------------------------------------------------------------------

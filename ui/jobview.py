@@ -79,3 +79,20 @@ def cost_lines(lines: list[str], kind: str) -> None:
     others = jobs.busy_elsewhere(kind)
     if others:
         st.caption(f"Also running now on this machine's cores: {', '.join(others)}; expect it to take longer.")
+
+
+def follow(job, draw) -> None:
+    """``draw(job)`` once for a job that has ended; while it runs, redrawn every second in a fragment
+    (the rest of the page stays still), and the whole page once more when it ends, for the results."""
+    if not job.running:
+        draw(job)
+        return
+
+    @st.fragment(run_every=1.0)
+    def live_fragment() -> None:
+        state.keep_in_fragment()  # it may tick after the user left the page: keep every page's settings
+        draw(job)
+        if not job.running:
+            st.rerun()
+
+    live_fragment()
