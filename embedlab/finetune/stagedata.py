@@ -57,11 +57,12 @@ def _untouched(data: TrainSet, held: TrainSet) -> tuple[TrainSet, int]:
 
 
 def split_stages(pairs: TrainSet, stage2: TrainSet | None = None, *, held_out_rows: int, stage1_rows: int,
-                 stage2_rows: int, seed: int = 0) -> StageData:
+                 stage2_rows: int, seed: int = 0, mine_held: bool = True) -> StageData:
     """Held-out, stage-2 and stage-1 rows. The held-out anchors are drawn from ``pairs`` (seeded);
     without ``stage2`` the stage-2 rows are the next ``stage2_rows`` anchors of ``pairs``, and stage 1
     is what is left (at most ``stage1_rows``, 0 = all). Stage 1 keeps no negatives (in-batch only);
-    held-out rows without negatives get BM25-mined ones among the held-out positives."""
+    held-out rows without negatives get BM25-mined ones among the held-out positives (unless
+    ``mine_held`` is False: the caller gives them its own)."""
     for part in (pairs, stage2):
         if part is not None and part.scores is not None:
             raise DataError(f"{part.name} holds scored pairs; two-stage training learns from (anchor, positive"
@@ -105,7 +106,7 @@ def split_stages(pairs: TrainSet, stage2: TrainSet | None = None, *, held_out_ro
             check(part)
         except DataError as exc:
             raise DataError(f"{what}: {exc}") from None
-    if held.negatives is None:
+    if held.negatives is None and mine_held:
         held = mine_negatives(held, method="bm25", seed=seed)
         notes.append("Held-out negatives mined with BM25 among the held-out positives (the same for every column).")
     return StageData(first, second, held, name=pairs.name, notes=(*pairs.notes, *notes))
@@ -121,14 +122,14 @@ def bbc_stages(*, held_out_rows: int, stage1_rows: int, stage2_rows: int, seed: 
     df = bbc_news().drop_duplicates("text").drop_duplicates("title").reset_index(drop=True)
     pairs = TrainSet(df["title"].tolist(), df["text"].tolist(), groups=df["label"].tolist(), name="BBC News")
     data = split_stages(pairs, held_out_rows=held_out_rows, stage1_rows=stage1_rows, stage2_rows=stage2_rows,
-                        seed=seed)
+                        seed=seed, mine_held=False)  # its own same-topic negatives below
     rng = np.random.default_rng(seed)
     held, second, first = data.held, data.stage2, data.stage1
     held_neg = same_topic_negatives(held.anchors, held.positives, held.groups, held.positives, held.groups, rng=rng)
     pool, pool_labels = [*second.positives, *first.positives], [*second.groups, *first.groups]
     second_neg = same_topic_negatives(second.anchors, second.positives, second.groups, pool, pool_labels, rng=rng)
-    note = (f"BBC News title → article ({len(df):,} distinct articles, 5 topics, seed {seed}); held-out and stage-2 "
-            "hard negatives: the same-topic article BM25 ranks highest for the title (held-out ones among the "
-            "held-out articles, stage-2 ones among the training articles).")
+    note = (f"BBC News title → article ({len(df):,} distinct articles, {df['label'].nunique()} topics, seed {seed}); "
+            "held-out and stage-2 hard negatives: the same-topic article BM25 ranks highest for the title (held-out "
+            "ones among the held-out articles, stage-2 ones among the training articles).")
     return StageData(first, dataclasses.replace(second, negatives=second_neg),
                      dataclasses.replace(held, negatives=held_neg), name="BBC News", notes=(note,))

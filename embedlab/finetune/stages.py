@@ -255,6 +255,9 @@ def run_two_stage(config: TwoStageConfig, data: StageData, name: str, monitor: M
         # 3. stage 1 from the base; stage 2 from stage 1; stage 2 from the base
         plan = (("after stage 1", 1, None), ("after stage 1+2", 2, "after stage 1"), ("stage 2 only", 2, None))
         notes: list[str] = []
+        if config.stage2_mine != "model" and data.stage2.negatives is None:  # the same for both stage-2 trainings
+            data = dataclasses.replace(data, stage2=mine_negatives(data.stage2, method="bm25", seed=config.seed))
+            notes.append("Stage-2 hard negatives mined with BM25 among the stage-2 positives.")
         for column, stage, after in plan:
             start = trained[after] if after else None
             rows = data.stage1 if stage == 1 else _stage2_rows(config, data.stage2, start.model if start else base,
@@ -283,17 +286,13 @@ def run_two_stage(config: TwoStageConfig, data: StageData, name: str, monitor: M
 
 def _stage2_rows(config: TwoStageConfig, rows: TrainSet, start, notes: list[str], column: str,
                  monitor: Monitor) -> TrainSet:
-    """Stage-2 rows with hard negatives: the data's own, BM25-mined for pairs, or mined by the model
+    """Stage-2 rows with hard negatives: the data's own, BM25-mined (once, in run_two_stage), or mined by the model
     the stage starts from (the stage-1 model for stage 1+2, the base for stage 2 only)."""
     if config.stage2_mine == "model":
         monitor.set_phase(f"{column}: mining hard negatives with the starting model")
         notes.append(f"{column}: stage-2 hard negatives mined by the model it starts from.")
         return mine_negatives(rows, method="model", model=start, seed=config.seed)
-    if rows.negatives is None:
-        if column == "after stage 1+2":
-            notes.append("Stage-2 hard negatives mined with BM25 among the stage-2 positives.")
-        return mine_negatives(rows, method="bm25", seed=config.seed)
-    return rows
+    return rows  # their own negatives, or BM25-mined once before the first stage-2 training
 
 
 def _train_stage(config: TwoStageConfig, stage: int, column: str, name: str, base_spec, start: _Trained | None,
